@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The embedding layer's contract with the job runner.
+ * An Embedder turns decoded-or-not audio into the 200-d MusiCNN vector exactly as Essentia does.
+ * Implementations: the portable WASM backend (essentia.js + TF.js), the native addon.
+ */
+import type { Readable } from 'node:stream';
+import type { Logger } from '../log/logger.js';
+
+export type BackendName = 'native' | 'wasm';
+export type BackendChoice = 'auto' | BackendName;
+
+export interface EmbedProgress {
+  /** 'decode' | 'mel' | 'inference' or another short word */
+  stage: string;
+  /** 0..1 within the stage, or overall when known */
+  fraction: number;
+}
+
+export interface EmbedOptions {
+  /** Aborts the work; the promise then rejects with an AbortError. */
+  signal?: AbortSignal;
+  onProgress?: (p: EmbedProgress) => void;
+}
+
+export interface EmbedResult {
+  /** The mean of the patch rows of the output node (200 values for model/dense/BiasAdd). */
+  vector: Float32Array;
+  /** Seconds of audio decoded. */
+  duration: number;
+  /** Number of patches averaged. */
+  patches: number;
+  /** Optional extra output (e.g. model/Sigmoid tag means) when requested. */
+  tags?: Float32Array;
+}
+
+export interface Embedder {
+  readonly backend: BackendName | string;
+  /** A file path, or a readable stream of an encoded media file. Several calls may run at once. */
+  embed(input: string | Readable, opts?: EmbedOptions): Promise<EmbedResult>;
+  /** Releases the model and any threads. */
+  close(): Promise<void>;
+}
+
+export interface EmbedderOptions {
+  backend?: BackendChoice;
+  /** Path of a frozen MusiCNN GraphDef; default: the bundled models/msd-musicnn-1.pb */
+  modelPath?: string;
+  /** Output node; default model/dense/BiasAdd */
+  outputNode?: string;
+  /** Also compute the mean of this node (e.g. model/Sigmoid) */
+  tagsNode?: string;
+  /** Folder for temporary files */
+  tmpDir?: string;
+  /** Explicit ffmpeg path */
+  ffmpegPath?: string;
+  threads?: number;
+  /** Where the backend choice and its reason are logged. */
+  logger?: Logger;
+}

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+/**
+ * An expected job failure: its message is what the server shows, so it starts with one of the
+ * protocol's error strings (`Download failed`, `Vectorization failed`, `File size out of range: <n>MB`).
+ */
+export class JobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JobError';
+  }
+}
+
+export const DOWNLOAD_FAILED = 'Download failed';
+export const VECTORIZATION_FAILED = 'Vectorization failed';
+
+export function fileSizeOutOfRange(bytes: number): JobError {
+  return new JobError(`File size out of range: ${(bytes / (1024 * 1024)).toFixed(2)}MB`);
+}

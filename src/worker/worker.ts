@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The worker: N sockets to one server and code, sharing one Media and one loaded Embedder, so
+ * one process runs N jobs at once (the server sees N workers). `startWorker` is the library
+ * entry point; the CLI is a thin layer over it.
+ */
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import type { BackendChoice, Embedder } from '../embed/embedder.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import type { Media } from '../media/media.js';
+import { DEFAULT_SERVER_URL, keepaliveUrl, normaliseCode, normaliseServerUrl, workerSocketUrl } from '../protocol/url.js';
+import { cleanStaleJobDirs, jobRoot } from '../util/job-dirs.js';
+import { VERSION } from '../version.js';
+import type { BackoffOptions } from './backoff.js';
+import { WorkerConnection, type ConnectionEvents } from './connection.js';
+import { KeepAlive } from './keepalive.js';
+
+export interface WorkerOptions {
+  /** Server URL; default https://chaarfm.onrender.com */
+  url?: string;
+  /** Pairing code. */
+  code: string;
+  /** Sockets (= jobs at once) in this process; default 1. */
+  jobs?: number;
+  /** Name sent in the hello message; default the host name. */
+  name?: string;
+  logger?: Logger;
+  /** Use this embedder (not closed by stop()). Default: createEmbedder() with the options below. */
+  embedder?: Embedder;
+  /** Use this media layer. Default: yt-dlp. */
+  media?: Media;
+  backend?: BackendChoice;
+  modelPath?: string;
+  outputNode?: string;
+  threads?: number;
+  tmpDir?: string;
+  ytdlpPath?: string;
+  ffmpegPath?: string;
+  /** A job running longer than this fails (default 20 min). 0 = no limit. */
+  jobTimeoutMs?: number;
+  reconnect?: BackoffOptions;
+  /** Keep-alive interval (default 10 min). 0 = off. */
+  keepaliveMs?: number;
+  /** Client WebSocket ping interval (default 30 s). 0 = off. */
+  heartbeatMs?: number;
+  progressIntervalMs?: number;
+}
+
+export type WorkerEvents = ConnectionEvents;
+
+export interface WorkerHandle extends EventEmitter<WorkerEvents> {
+  readonly socketUrl: string;
+  readonly backend: string;
+  readonly jobs: number;
+  /** How many sockets are open now. */
+  connectedCount(): number;
+  /** Stop taking jobs, close the sockets (the server requeues jobs in hand), remove temp files. */
+  stop(): Promise<void>;
+}
+
+function checkJobs(n: unknown): number {
+  if (n === undefined) return 1;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 64)
+    throw new RangeError(`Expected an integer from 1 to 64 for jobs but received ${JSON.stringify(n)}`);
+  return n;
+}
+
+class Worker extends EventEmitter<WorkerEvents> implements WorkerHandle {
+  private stopping: Promise<void> | null = null;
+  constructor(
+    readonly socketUrl: string,
+    readonly backend: string,
+    readonly jobs: number,
+    private readonly connections: WorkerConnection[],
+    private readonly keepalive: KeepAlive,
+    private readonly cleanup: () => Promise<void>,
+  ) {
+    super();
+  }
+
+  connectedCount(): number {
+    return this.connections.filter((c) => c.isOpen).length;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.keepalive.stop();
+      await Promise.all(this.connections.map((c) => c.stop()));
+      await this.cleanup();
+    })();
+    return this.stopping;
+  }
+}
+
+export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  const serverUrl = normaliseServerUrl(options.url ?? DEFAULT_SERVER_URL);
+  const code = normaliseCode(options.code);
+  const jobs = checkJobs(options.jobs);
+  const log = options.logger ?? silentLogger;
+  const tmpRoot = jobRoot(options.tmpDir);
+  const stale = await cleanStaleJobDirs(tmpRoot);
+  if (stale.length) log.info(`removed ${stale.length} temp folder(s) left by an earlier run`, { dir: tmpRoot });
+
+  let embedder = options.embedder;
+  const ownEmbedder = !embedder;
+  if (!embedder) {
+    const { createEmbedder } = await import('../embed/create-embedder.js');
+    embedder = await createEmbedder({
+      backend: options.backend,
+      modelPath: options.modelPath,
+      outputNode: options.outputNode,
+      threads: options.threads,
+      tmpDir: options.tmpDir,
+      ffmpegPath: options.ffmpegPath,
+      logger: log,
+    });
+  }
+  const theEmbedder = embedder;
+  let media = options.media;
+  if (!media) {
+    const { YtDlpMedia } = await import('../media/ytdlp-media.js');
+    media = new YtDlpMedia({ ytdlpPath: options.ytdlpPath, logger: log });
+  }
+
+  const socketUrl = workerSocketUrl(serverUrl, code);
+  const baseName = options.name ?? hostname();
+  const connections: WorkerConnection[] = [];
+  for (let i = 0; i < jobs; i++) {
+    connections.push(
+      new WorkerConnection({
+        index: i,
+        socketUrl,
+        hello: {
+          name: jobs > 1 ? `${baseName}#${i + 1}` : baseName,
+          version: VERSION,
+          backend: theEmbedder.backend,
+          jobs,
+          platform: `${process.platform}-${process.arch} node-${process.versions.node}`,
+        },
+        runner: {
+          media,
+          embedder: async () => theEmbedder,
+          tmpRoot,
+          log,
+          timeoutMs: options.jobTimeoutMs ?? 20 * 60 * 1000,
+        },
+        log,
+        backoff: options.reconnect,
+        heartbeatMs: options.heartbeatMs,
+        progressIntervalMs: options.progressIntervalMs,
+        userAgent: `chaarfm-worker/${VERSION}`,
+      }),
+    );
+  }
+  const keepalive = new KeepAlive(
+    keepaliveUrl(serverUrl),
+    () => connections.some((c) => c.isOpen),
+    log,
+    options.keepaliveMs ?? 10 * 60 * 1000,
+  );
+  const worker = new Worker(socketUrl, theEmbedder.backend, jobs, connections, keepalive, async () => {
+    if (ownEmbedder) await theEmbedder.close().catch(() => {});
+  });
+  const emit = worker.emit.bind(worker) as (name: string, ...args: unknown[]) => boolean;
+  const forward = (name: keyof WorkerEvents) =>
+    connections.forEach((c) => (c as EventEmitter).on(name, (...args: unknown[]) => emit(name, ...args)));
+  forward('connected');
+  forward('disconnected');
+  forward('job-started');
+  forward('job-progress');
+  forward('job-finished');
+  keepalive.start();
+  for (const c of connections) c.start();
+  return worker;
+}

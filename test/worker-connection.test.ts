@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/** The real worker against a real ws server playing the coordinator, with stand-in audio work. */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, test } from 'node:test';
+import { MAX_FRAME_BYTES } from '../src/protocol/messages.js';
+import { startWorker, type WorkerHandle, type WorkerOptions } from '../src/worker/worker.js';
+import { FakeServer, resultsOf } from './support/fake-server.js';
+import { StubEmbedder, StubMedia } from './support/stand-ins.js';
+
+const tmp = await mkdtemp(join(tmpdir(), 'cfw-conn-'));
+after(() => rm(tmp, { recursive: true, force: true }));
+
+let server: FakeServer | null = null;
+let worker: WorkerHandle | null = null;
+afterEach(async () => {
+  await worker?.stop();
+  await server?.stop().catch(() => {});
+  worker = null;
+  server = null;
+});
+
+async function setup(over: Partial<WorkerOptions> = {}) {
+  server = await FakeServer.start();
+  worker = await startWorker({
+    url: server.url,
+    code: 'ABC123',
+    tmpDir: tmp,
+    embedder: new StubEmbedder(),
+    media: new StubMedia(),
+    reconnect: { initialMs: 50, factor: 1.5, maxMs: 200 },
+    ...over,
+  });
+  const [peer] = await server.waitForPeers(1);
+  return { server, worker, peer };
+}
+
+const download = { artist: 'A', title: 'T', youtube_url: 'https://example.test/a.mp3', table_name: null };
+
+test('connects to /ws/remote/{code}/worker and says hello first', async () => {
+  const { peer } = await setup({ name: 'box' });
+  assert.equal(peer.path, '/ws/remote/ABC123/worker');
+  const hello = await server!.waitForMessage(peer, (m) => m.type === 'hello');
+  assert.equal(peer.messages[0], hello);
+  const w = hello.worker as Record<string, unknown>;
+  assert.equal(w.name, 'box');
+  assert.equal(w.backend, 'stub');
+  assert.equal(w.jobs, 1);
+  assert.equal(typeof w.version, 'string');
+  assert.match(String(w.platform), /^\w+-\w+ node-\d+/);
+});
+
+test('job in, one result out with the same job_id', async () => {
+  const { peer } = await setup();
+  server!.sendJob(peer, 'j-1', download);
+  const r = await server!.waitForMessage(peer, (m) => m.type === 'result');
+  assert.equal(r.job_id, 'j-1');
+  assert.equal(r.status, 'success');
+  assert.equal(((r.data as Record<string, unknown>).vector as number[]).length, 200);
+  await new Promise((res) => setTimeout(res, 100));
+  assert.equal(resultsOf(peer).length, 1);
+});
+
+test('ping is answered with pong', async () => {
+  const { peer } = await setup();
+  server!.sendRaw(peer, '{"type":"ping"}');
+  await server!.waitForMessage(peer, (m) => m.type === 'pong');
+});
+
+test('progress frames are sent at most twice a second', async () => {
+  const { peer } = await setup({ embedder: new StubEmbedder({ delayMs: 1500 }), media: new StubMedia({ delayMs: 300, progressSteps: 30 }) });
+  const times: number[] = [];
+  peer.ws.on('message', (d) => {
+    if (JSON.parse(d.toString()).type === 'progress') times.push(Date.now());
+  });
+  server!.sendJob(peer, 'j-p', download);
+  await server!.waitForMessage(peer, (m) => m.type === 'result', 10000);
+  const progress = peer.messages.filter((m) => m.type === 'progress');
+  assert.ok(progress.length >= 2, `got ${progress.length} progress frames`);
+  for (const p of progress) {
+    assert.equal(p.job_id, 'j-p');
+    assert.equal(typeof p.stage, 'string');
+    assert.ok(typeof p.fraction === 'number' && p.fraction >= 0 && p.fraction <= 1);
+  }
+  for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 450, `gap ${times[i] - times[i - 1]} ms`);
+});
+
+test('garbage frames are ignored and the worker keeps working', async () => {
+  const { peer } = await setup();
+  for (const g of ['not json', '[1,2]', '{"type":"reboot"}', '{"type":"job"}', '', 'null', '{"type":7}'])
+    server!.sendRaw(peer, g);
+  server!.sendRaw(peer, Buffer.from([0, 1, 2, 255]), true);
+  server!.sendRaw(peer, '{"type":"ping"}');
+  await server!.waitForMessage(peer, (m) => m.type === 'pong');
+  assert.equal(resultsOf(peer).length, 0, 'nothing to answer without a job id');
+  server!.sendJob(peer, 'j-after', download);
+  await server!.waitForMessage(peer, (m) => m.type === 'result' && m.job_id === 'j-after' && m.status === 'success');
+});
+
+test('a job with a bad payload is answered failed with the reason', async () => {
+  const { peer } = await setup();
+  server!.sendJob(peer, 'j-bad', { youtube_url: 42 });
+  const r = await server!.waitForMessage(peer, (m) => m.type === 'result');
+  assert.deepEqual(r, {
+    type: 'result',
+    job_id: 'j-bad',
+    status: 'failed',
+    error: 'Invalid job: Expected a string or null for payload.youtube_url but received a number',
+  });
+});
+
+test('a frame over 1 MiB is refused; a job in it is answered failed; the socket stays up', async () => {
+  const { peer } = await setup();
+  const big = JSON.stringify({ type: 'job', job_id: 'j-big', payload: { ...download, title: 'x'.repeat(MAX_FRAME_BYTES + 10) } });
+  server!.sendRaw(peer, big);
+  const r = await server!.waitForMessage(peer, (m) => m.type === 'result');
+  assert.equal(r.job_id, 'j-big');
+  assert.equal(r.status, 'failed');
+  assert.match(String(r.error), /too large/);
+  server!.sendRaw(peer, '{"type":"ping"}');
+  await server!.waitForMessage(peer, (m) => m.type === 'pong');
+  assert.equal(peer.closed, false);
+});
+
+test('a second job while one is running is answered failed; the first still finishes', async () => {
+  const { peer } = await setup({ embedder: new StubEmbedder({ delayMs: 400 }) });
+  server!.sendJob(peer, 'j-1', download);
+  await new Promise((r) => setTimeout(r, 50));
+  server!.sendJob(peer, 'j-2', download);
+  server!.sendJob(peer, 'j-1', download); // a repeat of the job in hand is ignored, not failed
+  const second = await server!.waitForMessage(peer, (m) => m.type === 'result' && m.job_id === 'j-2');
+  assert.equal(second.status, 'failed');
+  assert.match(String(second.error), /busy/);
+  const first = await server!.waitForMessage(peer, (m) => m.type === 'result' && m.job_id === 'j-1');
+  assert.equal(first.status, 'success');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(resultsOf(peer).filter((m) => m.job_id === 'j-1').length, 1);
+});
+
+test('pongs are answered while a slow job runs', async () => {
+  const { peer } = await setup({ embedder: new StubEmbedder({ delayMs: 1500 }) });
+  server!.sendJob(peer, 'j-slow', download);
+  for (let i = 0; i < 5; i++) {
+    const before = peer.messages.filter((m) => m.type === 'pong').length;
+    const t0 = Date.now();
+    server!.sendRaw(peer, '{"type":"ping"}');
+    await server!.waitFor(() => peer.messages.filter((m) => m.type === 'pong').length > before, 2000, 'pong');
+    assert.ok(Date.now() - t0 < 1000);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pings = await new Promise<number>((resolve) => {
+    const t0 = Date.now();
+    peer.ws.once('pong', () => resolve(Date.now() - t0));
+    peer.ws.ping();
+  });
+  assert.ok(pings < 1000, 'WebSocket-level ping answered');
+  assert.equal(resultsOf(peer).length, 0, 'job still running');
+  await server!.waitForMessage(peer, (m) => m.type === 'result', 5000);
+});
+
+test('a socket dropped mid-job: the job is abandoned, its folder removed, and the worker reconnects', async () => {
+  const { peer } = await setup({ embedder: new StubEmbedder({ delayMs: 2000 }) });
+  let finished: { status: string; sent: boolean } | null = null;
+  worker!.on('job-finished', (e) => (finished = e));
+  server!.sendJob(peer, 'j-drop', download);
+  await new Promise((r) => setTimeout(r, 200));
+  peer.ws.terminate();
+  const peer2 = await server!.waitFor(() => server!.openPeers().find((p) => p !== peer), 5000, 'reconnect');
+  await server!.waitFor(() => finished, 5000, 'job end');
+  assert.equal(finished!.sent, false);
+  assert.deepEqual((await readdir(join(tmp, 'chaarfm-worker'))).length, 0);
+  server!.sendJob(peer2, 'j-next', download);
+  await server!.waitForMessage(peer2, (m) => m.type === 'result' && m.status === 'success');
+});
+
+test('reconnects after the server restarts, with the backoff and a logged reason', async () => {
+  const lines: string[] = [];
+  const { createLogger } = await import('../src/log/logger.js');
+  const logger = createLogger({ format: 'json', stream: { write: (s: string) => lines.push(s) } });
+  await setup({ logger });
+  const disconnects: { reason: string; willRetryInMs: number | null }[] = [];
+  worker!.on('disconnected', (e) => disconnects.push(e));
+  await server!.stop();
+  await new Promise((r) => setTimeout(r, 400));
+  await server!.restart();
+  const [peer] = await server!.waitForPeers(1, 5000);
+  server!.sendJob(peer, 'j-r', download);
+  await server!.waitForMessage(peer, (m) => m.type === 'result' && m.status === 'success');
+  assert.ok(disconnects.length >= 2, `${disconnects.length} disconnects`);
+  assert.deepEqual(
+    disconnects.slice(0, 3).map((d) => d.willRetryInMs),
+    [50, 75, 112.5].slice(0, Math.min(3, disconnects.length)),
+  );
+  assert.ok(disconnects.some((d) => /refused/.test(d.reason)), JSON.stringify(disconnects));
+  assert.ok(lines.some((l) => /reconnecting in/.test(l)));
+});
+
+test('keep-alive hits /api/keepalive while connected; a 404 is harmless', async () => {
+  const { peer } = await setup({ keepaliveMs: 100 });
+  await server!.waitFor(() => server!.keepaliveHits >= 2, 5000, 'keep-alive');
+  server!.sendRaw(peer, '{"type":"ping"}');
+  await server!.waitForMessage(peer, (m) => m.type === 'pong');
+});
+
+test('--jobs 3 opens three sockets that run three jobs at once', async () => {
+  const embedder = new StubEmbedder({ delayMs: 600 });
+  server = await FakeServer.start();
+  worker = await startWorker({ url: server.url, code: 'C3', jobs: 3, tmpDir: tmp, embedder, media: new StubMedia() });
+  const peers = await server.waitForPeers(3);
+  const hellos = await Promise.all(peers.map((p) => server!.waitForMessage(p, (m) => m.type === 'hello')));
+  assert.deepEqual(new Set(hellos.map((h) => (h.worker as { name: string }).name)).size, 3);
+  peers.forEach((p, i) => server!.sendJob(p, `j${i}`, { ...download, title: `t${i}` }));
+  await Promise.all(peers.map((p) => server!.waitForMessage(p, (m) => m.type === 'result' && m.status === 'success')));
+  assert.equal(embedder.maxRunning, 3);
+  assert.equal(worker.connectedCount(), 3);
+});
+
+test('stop() closes the sockets, abandons the job in hand and leaves no temp folder', async () => {
+  const { peer } = await setup({ embedder: new StubEmbedder({ delayMs: 5000 }) });
+  server!.sendJob(peer, 'j-stop', download);
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = Date.now();
+  await worker!.stop();
+  assert.ok(Date.now() - t0 < 2000);
+  await server!.waitFor(() => peer.closed, 2000, 'close');
+  assert.equal(resultsOf(peer).length, 0);
+  assert.deepEqual(await readdir(join(tmp, 'chaarfm-worker')), []);
+});
