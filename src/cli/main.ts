@@ -23,9 +23,9 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .command('[...args]', 'Join a ChaarFM server and process its jobs (default command)')
     .option('-u, --url <url>', 'Server URL (default: https://chaarfm.onrender.com when prompted)')
     .option('-c, --code <code>', 'Pairing code shown on the server\'s /ingest page')
-    .option('--jobs <n>', `Jobs at once: N sockets sharing one loaded model (1-64, default ${DEFAULT_JOBS})`)
+    .option('--jobs <n>', `Jobs at once: N sockets sharing one loaded model (1-64; default: cores, 2 to 8, here ${DEFAULT_JOBS})`)
     .option('--backend <name>', 'Embedding backend: auto|native|wasm (default auto)')
-    .option('--threads <n>', 'Threads for the embedding engine (default: the number of cores)')
+    .option('--threads <n>', 'Threads for the embedding engine (default: the number of cores, at most 8)')
     .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
     .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
     .option('--tmp-dir <dir>', 'Folder for per-job temp folders (default: the OS temp folder)')
@@ -40,6 +40,42 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
       const { runWorkerCommand } = await import('./worker-command.js');
       await runWorkerCommand(args, opts, io, overrides);
     });
+  const embeddingOptions = (c: ReturnType<typeof cli.command>) =>
+    c
+      .option('--backend <name>', 'Embedding backend: auto|native|wasm (default auto)')
+      .option('--threads <n>', 'Threads for the embedding engine (default: the number of cores, at most 8)')
+      .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
+      .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
+      .option('--ffmpeg <path>', 'ffmpeg executable (default: CHAARFM_FFMPEG, ffmpeg-static, then PATH)')
+      .option('--tmp-dir <dir>', 'Folder for temp files (default: the OS temp folder)');
+  embeddingOptions(cli.command('vectorize <...inputs>', 'Print the embedding of local files or URLs as JSON lines'))
+    .option('--out <file>', 'Write the vectors to FILE.jsonl or FILE.npy instead of stdout')
+    .option('--tags <n>', 'Add the top N MSD tags (model/Sigmoid) with their names')
+    .option('--yt-dlp <path>', 'yt-dlp executable for URLs')
+    .option('--verbose', 'More log lines on stderr')
+    .example('chaarfm-worker vectorize song.mp3 --tags 5')
+    .action(async (inputs: string[], opts: Record<string, unknown>) => {
+      const { runVectorizeCommand } = await import('./vectorize-command.js');
+      await runVectorizeCommand(inputs, args, opts, io);
+    });
+  cli
+    .command('doctor', 'Check Node, the backend, the model, ffmpeg, yt-dlp and the folders')
+    .option('--backend <name>', 'Backend to check: auto|native|wasm (default auto)')
+    .option('--model <path>', 'Model to check instead of the bundled one')
+    .option('--ffmpeg <path>', 'ffmpeg executable to check')
+    .option('--yt-dlp <path>', 'yt-dlp executable to check')
+    .option('--tmp-dir <dir>', 'Temp folder to check')
+    .option('--json', 'Machine-readable output')
+    .action(async (opts: Record<string, unknown>) => {
+      const { runDoctorCommand } = await import('./doctor-command.js');
+      await runDoctorCommand(args, opts, io);
+    });
+  embeddingOptions(cli.command('demo', 'Embed a generated 30 s clip: a first check that everything works')).action(
+    async (opts: Record<string, unknown>) => {
+      const { runDemoCommand } = await import('./demo-command.js');
+      await runDemoCommand(args, opts, io);
+    },
+  );
   cli.help();
   cli.version(VERSION);
   try {

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /** Validation of command-line flags, with messages of the form "Expected X for Y but received Z". */
+import { availableParallelism } from 'node:os';
 import { UsageError } from './errors.js';
 
 /**
- * Default sockets per process. Two: on the portable backend a second job overlaps its download
- * and decoding with the first one's inference (see the README's --jobs measurement).
+ * Default sockets per process: one per core (at most 8), and at least 2. On the portable backend
+ * one job runs on one thread, so jobs = cores keeps every core busy, and a second job overlaps its
+ * download with the first one's inference; more jobs than cores measured slower (README).
  */
-export const DEFAULT_JOBS = 2;
+export const DEFAULT_JOBS = Math.max(2, Math.min(8, availableParallelism()));
 
 export function parseIntFlag(name: string, value: unknown, min: number, max: number): number {
   const s = String(value).trim();

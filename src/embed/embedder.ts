@@ -30,6 +30,8 @@ export interface EmbedResult {
   duration: number;
   /** Number of patches averaged. */
   patches: number;
+  /** Largest absolute sample of the decoded mono signal (0 for digital silence), when known. */
+  peak?: number;
   /** Optional extra output (e.g. model/Sigmoid tag means) when requested. */
   tags?: Float32Array;
 }

@@ -18,6 +18,8 @@ import { DOWNLOAD_FAILED, JobError, VECTORIZATION_FAILED } from './job-error.js'
 
 /** Decoded vs metadata duration difference that is worth a warning, seconds. */
 const DURATION_WARN_S = 10;
+/** A track whose loudest sample is below -90 dBFS is silence, not music: its vector would be noise. */
+export const SILENCE_PEAK = Math.pow(10, -90 / 20);
 
 export interface JobRunnerDeps {
   media: Media;
@@ -125,6 +127,10 @@ export async function runJob(job: JobMessage, deps: JobRunnerDeps, ctx: RunConte
       }
       const bad = checkVector(embedded.vector);
       if (bad) throw new JobError(`${VECTORIZATION_FAILED}: ${bad}`);
+      if (embedded.peak !== undefined && embedded.peak < SILENCE_PEAK) {
+        const db = embedded.peak > 0 ? `${(20 * Math.log10(embedded.peak)).toFixed(1)} dBFS` : '-inf dBFS';
+        throw new JobError(`${VECTORIZATION_FAILED}: the audio is silent (peak ${db})`);
+      }
       if (audio.metadataDuration != null && Math.abs(audio.metadataDuration - embedded.duration) > DURATION_WARN_S)
         log.warn('decoded duration differs from the metadata duration', {
           decoded_s: Number(embedded.duration.toFixed(1)),

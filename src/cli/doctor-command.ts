@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/**
+ * `chaarfm-worker doctor`: what this machine gives the worker. Node version, the backend that
+ * would be chosen and why, the model's checksum, ffmpeg and yt-dlp (path and version), and
+ * whether the cache and temp folders are writable. Exit 1 when something a job needs is missing.
+ */
+import { access, constants, mkdir } from 'node:fs/promises';
+import { jobRoot } from '../util/job-dirs.js';
+import { VERSION } from '../version.js';
+import { parseEnumFlag, parseStringFlag } from './options.js';
+import { rawFlagValue } from './raw-args.js';
+import type { CliIO } from './worker-command.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  /** What was found. */
+  detail: string;
+  /** A missing item that does not stop jobs (e.g. yt-dlp that will be downloaded). */
+  warning?: boolean;
+}
+
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+async function writable(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await access(dir, constants.W_OK);
+  return dir;
+}
+
+export async function runChecks(opts: {
+  backend: 'auto' | 'native' | 'wasm';
+  modelPath?: string;
+  ffmpegPath?: string;
+  ytdlpPath?: string;
+  tmpDir?: string;
+}): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = async (name: string, fn: () => Promise<string>, warnOnly = false) => {
+    try {
+      checks.push({ name, ok: true, detail: await fn() });
+    } catch (e) {
+      checks.push({ name, ok: false, detail: firstLine(e), warning: warnOnly || undefined });
+    }
+  };
+  await add('chaarfm-worker', async () => VERSION);
+  await add('node', async () => {
+    const major = Number(process.versions.node.split('.')[0]);
+    if (major < 20) throw new Error(`${process.version} is too old; chaarfm-worker needs Node.js 20 or newer`);
+    return `${process.version} (${process.platform}-${process.arch})`;
+  });
+  const embed = await import('../embed/create-embedder.js');
+  await add('backend', async () => {
+    const r = embed.describeBackend(opts.backend);
+    return `${r.backend}: ${r.reason}`;
+  });
+  const model = await import('../embed/model-file.js');
+  await add('model', async () => {
+    const m = await model.openModelFile({ modelPath: opts.modelPath });
+    return `${m.path} sha256 ${m.sha256}${m.bundled ? ' (bundled, verified)' : ' (custom)'}`;
+  });
+  const ff = await import('../audio/ffmpeg.js');
+  await add('ffmpeg', async () => {
+    const p = await ff.resolveFfmpeg({ ffmpegPath: opts.ffmpegPath });
+    return `${p} (${await ff.ffmpegVersion(p)})`;
+  });
+  const yt = await import('../media/ytdlp-binary.js');
+  await add(
+    'yt-dlp',
+    async () => {
+      const p = await yt.resolveYtDlp({ explicitPath: opts.ytdlpPath, download: false });
+      return `${p} (${await yt.ytdlpVersion(p)})`;
+    },
+    true,
+  );
+  await add('cache folder', async () => `${await writable(yt.cacheDir())} (writable)`, true);
+  await add('temp folder', async () => `${await writable(jobRoot(opts.tmpDir))} (writable)`);
+  return checks;
+}
+
+export async function runDoctorCommand(argv: readonly string[], opts: Record<string, unknown>, io: CliIO): Promise<void> {
+  const checks = await runChecks({
+    backend: parseEnumFlag('backend', opts.backend ?? 'auto', ['auto', 'native', 'wasm'] as const),
+    modelPath: parseStringFlag('model', opts.model) && rawFlagValue(argv, 'model'),
+    ffmpegPath: parseStringFlag('ffmpeg', opts.ffmpeg) && rawFlagValue(argv, 'ffmpeg'),
+    ytdlpPath: parseStringFlag('yt-dlp', opts.ytDlp) && rawFlagValue(argv, 'yt-dlp'),
+    tmpDir: parseStringFlag('tmp-dir', opts.tmpDir) && rawFlagValue(argv, 'tmp-dir'),
+  });
+  if (opts.json) io.stdout.write(JSON.stringify({ ok: checks.every((c) => c.ok || c.warning), checks }, null, 2) + '\n');
+  else {
+    const w = Math.max(...checks.map((c) => c.name.length));
+    for (const c of checks) {
+      const mark = c.ok ? 'ok  ' : c.warning ? 'warn' : 'FAIL';
+      io.stdout.write(`${mark}  ${c.name.padEnd(w)}  ${c.detail}\n`);
+    }
+  }
+  if (checks.some((c) => !c.ok && !c.warning)) process.exitCode = 1;
+}

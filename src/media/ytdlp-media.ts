@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The yt-dlp media layer: downloads a job's track (by URL, or by YouTube search) and runs
+ * genre fetches (genre.ts).
+ *
+ * One yt-dlp run downloads and reports metadata:
+ *   --ignore-config --no-playlist -f bestaudio/best   best audio as published, no re-encode
+ *   -P <workDir> -o media.%(ext)s                     fixed, safe file name inside the job folder
+ *   --newline --progress                              one `[download]  42.0% of ...` line per update
+ *   --print after_move:%()j                           the full info JSON, with `filepath`, once the
+ *                                                     file is in place (implies --quiet, not simulate)
+ *   --js-runtimes node:<this node>                    only where `--help` lists the flag
+ *   --cookies <workDir>/cookies.txt                   when YTDL_COOKIES is set (see below)
+ * and for searches `ytsearch1:<artist> <title> lyrics` with
+ * `--match-filter "duration > 60 & duration < 600"`. The spec's quotes delimit the string;
+ * they are not sent, since quotes would make YouTube search for the exact phrase.
+ *
+ * YTDL_COOKIES: a value that contains a line break or starts with `#` is the cookie file's
+ * content; anything else is a path. Either way a copy is written to the job folder and that
+ * copy is passed, because yt-dlp writes the cookie jar back on exit and parallel jobs must not
+ * race on, or rewrite, the user's file. A path that does not exist is a warning, not a failure.
+ *
+ * yt-dlp is spawned directly rather than through yt-dlp-wrap: the wrapper's abort runs
+ * `execSync("pgrep -P ... | xargs kill")` (blocks the event loop, reaches only direct children),
+ * it parses progress from unsplit chunks, and it folds stderr into a multi-line error. Killing
+ * a process group and reading lines ourselves is short (ytdlp-binary.ts) and testable.
+ */
+import { copyFile, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import type { DownloadPayload, GenrePayload, GenreResultData } from '../protocol/messages.js';
+import { DOWNLOAD_FAILED, JobError, fileSizeOutOfRange } from '../worker/job-error.js';
+import { fetchGenre, type GenreOptions } from './genre.js';
+import type { FetchedAudio, JobContext, Media } from './media.js';
+import { jsRuntimeArgs, resolveYtDlp, runYtDlp, ytdlpErrorReason } from './ytdlp-binary.js';
+
+export interface YtDlpMediaOptions {
+  /** `--yt-dlp PATH`; otherwise see resolveYtDlp. */
+  ytdlpPath?: string;
+  logger?: Logger;
+  /** Configuration environment (size limits, YTDL_COOKIES, binary lookup). Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  genre?: GenreOptions;
+}
+
+export interface SizeLimits {
+  minMb: number;
+  maxMb: number;
+}
+
+const DEFAULT_LIMITS: SizeLimits = { minMb: 0.5, maxMb: 50 };
+
+/** POST_DOWNLOAD_MIN_SIZE_MB / POST_DOWNLOAD_MAX_SIZE_MB; a bad value falls back with a warning. */
+export function sizeLimits(env: NodeJS.ProcessEnv, log: Logger = silentLogger): SizeLimits {
+  const read = (name: string, def: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return def;
+    const v = Number(raw);
+    if (Number.isFinite(v) && v >= 0) return v;
+    log.warn(`Expected a number >= 0 for ${name} but received ${JSON.stringify(raw)}; using ${def}`);
+    return def;
+  };
+  const minMb = read('POST_DOWNLOAD_MIN_SIZE_MB', DEFAULT_LIMITS.minMb);
+  const maxMb = read('POST_DOWNLOAD_MAX_SIZE_MB', DEFAULT_LIMITS.maxMb);
+  if (minMb > maxMb) {
+    log.warn(`POST_DOWNLOAD_MIN_SIZE_MB (${minMb}) is above POST_DOWNLOAD_MAX_SIZE_MB (${maxMb}); using the defaults`);
+    return { ...DEFAULT_LIMITS };
+  }
+  return { minMb, maxMb };
+}
+
+/** `[download]  42.3% of ...` → 0.423; anything else → null. */
+export function parseProgressLine(line: string): number | null {
+  const m = /^\[download\]\s+(\d+(?:\.\d+)?)%/.exec(line);
+  return m ? Math.min(1, Number(m[1]) / 100) : null;
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
+}
+
+/** The search yt-dlp runs for a job without a URL. */
+export function searchTarget(payload: DownloadPayload): string {
+  const words = [str(payload.artist), str(payload.title), 'lyrics'].filter(Boolean).join(' ');
+  return `ytsearch1:${words}`;
+}
+
+/** Artist/title/id/source from the job and yt-dlp's info JSON, with the spec's fallbacks. */
+export function trackMetadata(
+  payload: DownloadPayload,
+  info: Record<string, unknown>,
+): Pick<FetchedAudio, 'artist' | 'title' | 'youtubeId' | 'sourceUrl' | 'metadataDuration'> {
+  const id = str(info.id) ?? (typeof info.id === 'number' ? String(info.id) : 'unknown');
+  // Newer yt-dlp also gives `artists` (a list) for what older ones call `artist`.
+  const artists = Array.isArray(info.artists) ? info.artists.filter((a) => typeof a === 'string').join(', ') : null;
+  const duration = typeof info.duration === 'number' && Number.isFinite(info.duration) ? info.duration : null;
+  return {
+    artist: str(payload.artist) ?? str(info.artist) ?? str(artists) ?? str(info.uploader) ?? 'YouTube Artist',
+    title: str(payload.title) ?? str(info.title) ?? `Test Track ${id}`,
+    youtubeId: id,
+    sourceUrl: str(payload.youtube_url) ?? str(info.webpage_url) ?? str(info.original_url),
+    metadataDuration: duration,
+  };
+}
+
+export class YtDlpMedia implements Media {
+  readonly #opts: YtDlpMediaOptions;
+  readonly #log: Logger;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #limits: SizeLimits;
+  #bin: Promise<string> | null = null;
+
+  constructor(opts: YtDlpMediaOptions = {}) {
+    this.#opts = opts;
+    this.#log = opts.logger ?? silentLogger;
+    this.#env = opts.env ?? process.env;
+    this.#limits = sizeLimits(this.#env, this.#log);
+  }
+
+  /** The yt-dlp this instance runs (resolved on first use; a failure is retried next time). */
+  binary(): Promise<string> {
+    if (!this.#bin) {
+      this.#bin = resolveYtDlp({ explicitPath: this.#opts.ytdlpPath, env: this.#env, log: this.#log });
+      this.#bin.catch(() => (this.#bin = null));
+    }
+    return this.#bin;
+  }
+
+  async #cookieArgs(ctx: JobContext): Promise<string[]> {
+    const v = this.#env.YTDL_COOKIES;
+    if (!v || v.trim() === '') return [];
+    const dest = join(ctx.workDir, 'cookies.txt');
+    if (/[\r\n]/.test(v) || v.trimStart().startsWith('#')) {
+      await writeFile(dest, v.endsWith('\n') ? v : `${v}\n`, { mode: 0o600 });
+    } else {
+      try {
+        await copyFile(v.trim(), dest);
+      } catch (e) {
+        ctx.log.warn('YTDL_COOKIES names a file that cannot be read; downloading without cookies', {
+          path: v.trim(),
+          error: (e as Error).message,
+        });
+        return [];
+      }
+    }
+    return ['--cookies', dest];
+  }
+
+  async fetch(payload: DownloadPayload, ctx: JobContext): Promise<FetchedAudio> {
+    const bin = await this.binary();
+    const url = str(payload.youtube_url);
+    const target = url ?? searchTarget(payload);
+    const args = [
+      '--ignore-config', '--no-playlist', '-f', 'bestaudio/best',
+      '-P', ctx.workDir, '-o', 'media.%(ext)s',
+      '--newline', '--progress', '--print', 'after_move:%()j',
+      ...(await jsRuntimeArgs(bin)),
+      ...(await this.#cookieArgs(ctx)),
+    ];
+    if (!url) args.push('--match-filter', 'duration > 60 & duration < 600');
+    args.push('--', target);
+    ctx.log.debug('yt-dlp download', { bin, target });
+
+    let info: Record<string, unknown> | null = null;
+    let last = -1;
+    const r = await runYtDlp(bin, args, {
+      signal: ctx.signal,
+      onStdoutLine: (line) => {
+        if (line.startsWith('{')) {
+          try {
+            info = JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            ctx.log.debug('yt-dlp printed a line that is not JSON', { line: line.slice(0, 200) });
+          }
+          return;
+        }
+        const f = parseProgressLine(line);
+        if (f !== null && f !== last) ctx.onProgress('download', (last = f));
+      },
+      onStderrLine: (line) => ctx.log.debug('yt-dlp', { line }),
+    });
+    if (r.code !== 0) throw new JobError(`${DOWNLOAD_FAILED}: ${ytdlpErrorReason(r)}`);
+    const got = info as Record<string, unknown> | null;
+    const file = got ? str(got.filepath) ?? str(got._filename) : null;
+    if (!got || !file) {
+      throw new JobError(
+        url
+          ? `${DOWNLOAD_FAILED}: yt-dlp downloaded nothing for ${url}`
+          : `${DOWNLOAD_FAILED}: no search result for "${target.slice('ytsearch1:'.length)}" lasting between 60 and 600 s`,
+      );
+    }
+    const path = isAbsolute(file) ? file : join(ctx.workDir, file);
+    let sizeBytes: number;
+    try {
+      sizeBytes = (await stat(path)).size;
+    } catch (e) {
+      throw new JobError(`${DOWNLOAD_FAILED}: yt-dlp reported ${path}, which does not exist`, { cause: e });
+    }
+    const mb = sizeBytes / (1024 * 1024);
+    if (mb < this.#limits.minMb || mb > this.#limits.maxMb) throw fileSizeOutOfRange(sizeBytes);
+    if (last !== 1) ctx.onProgress('download', 1);
+    return { path, sizeBytes, ...trackMetadata(payload, got) };
+  }
+
+  async fetchGenre(payload: GenrePayload, ctx: JobContext): Promise<GenreResultData> {
+    return fetchGenre(await this.binary(), payload, ctx, this.#opts.genre);
+  }
+}

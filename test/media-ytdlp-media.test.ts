@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Tests of src/media/ytdlp-media.ts. Downloads run the REAL yt-dlp against clips made with
+ * ffmpeg and served from 127.0.0.1 (its generic extractor takes a plain URL); searches, which
+ * only YouTube can answer, go through the stand-in test/fixtures/fake-ytdlp.mjs.
+ */
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, readFileSync, readdirSync } from 'node:fs';
+import { chmod, mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { JobContext } from '../src/media/media.js';
+import { YtDlpMedia, parseProgressLine, searchTarget, sizeLimits, trackMetadata } from '../src/media/ytdlp-media.js';
+import { JobError } from '../src/worker/job-error.js';
+import { silentLogger, type Logger } from '../src/log/logger.js';
+
+const FAKE = fileURLToPath(new URL('../../test/fixtures/fake-ytdlp.mjs', import.meta.url));
+const has = (cmd: string, arg: string): boolean => {
+  try {
+    execFileSync(cmd, [arg], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const real = has('yt-dlp', '--version') && has('ffmpeg', '-version');
+const posix = process.platform !== 'win32';
+const FORMATS: Record<string, string> = { mp3: 'audio/mpeg', ogg: 'audio/ogg', m4a: 'audio/mp4', wav: 'audio/wav' };
+
+let root: string;
+let clips: string;
+let server: Server;
+let base = '';
+const sockets = new Set<Socket>();
+let stallClosed: Promise<void> = Promise.resolve();
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'chaarfm-ytdlp-media-'));
+  clips = join(root, 'clips');
+  await mkdir(clips);
+  if (!real) return;
+  for (const ext of Object.keys(FORMATS)) {
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=40',
+      ...(ext === 'mp3' ? ['-b:a', '128k'] : []), '-y', join(clips, `tone-${ext}.${ext}`)]);
+  }
+  server = createServer((req, res) => {
+    const name = (req.url ?? '/').slice(1);
+    if (name === 'stall.mp3') {
+      // Sends the first half of a clip, then nothing: a download that never ends on its own.
+      stallClosed = new Promise((r) => req.socket.once('close', () => r()));
+      void readFile(join(clips, 'tone-mp3.mp3')).then((buf) => {
+        res.writeHead(200, { 'Content-Type': 'audio/mpeg', 'Content-Length': buf.length });
+        res.write(buf.subarray(0, buf.length >> 1));
+      });
+      return;
+    }
+    const type = FORMATS[extname(name).slice(1)];
+    if (!type || !/^tone-\w+\.\w+$/.test(name)) return void res.writeHead(404).end('not found');
+    void stat(join(clips, name)).then(
+      (s) => {
+        res.writeHead(200, { 'Content-Type': type, 'Content-Length': s.size });
+        createReadStream(join(clips, name)).pipe(res);
+      },
+      () => res.writeHead(404).end('not found'),
+    );
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no address');
+  base = `http://127.0.0.1:${addr.port}`;
+});
+
+after(async () => {
+  if (server) {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  }
+  await rm(root, { recursive: true, force: true });
+});
+
+let jobs = 0;
+async function context(extra: Partial<JobContext> = {}): Promise<JobContext & { progress: [string, number][] }> {
+  const workDir = join(root, `job-${jobs++}`);
+  await mkdir(workDir);
+  const progress: [string, number][] = [];
+  return { workDir, signal: new AbortController().signal, log: silentLogger, onProgress: (s, f) => progress.push([s, f]), progress, ...extra };
+}
+
+function capture(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const l: Logger & { lines: string[] } = {
+    lines,
+    debug() {},
+    info() {},
+    warn: (m) => void lines.push(m),
+    error: (m) => void lines.push(m),
+    child: () => l,
+  };
+  return l;
+}
+
+/** A stand-in yt-dlp with its own scenario; returns its path and the argv it was run with. */
+async function fake(scenario: Record<string, unknown>): Promise<{ bin: string; argv: () => Promise<string[][]> }> {
+  const dir = join(root, `fake-${jobs++}`);
+  await mkdir(dir);
+  const argvLog = join(dir, 'argv.jsonl');
+  await writeFile(join(dir, 'scenario.json'), JSON.stringify({ ...scenario, argvLog }));
+  const bin = join(dir, 'yt-dlp');
+  await writeFile(bin, `#!/bin/sh\nFAKE_YTDLP_SCENARIO='${join(dir, 'scenario.json')}' exec '${process.execPath}' '${FAKE}' "$@"\n`);
+  await chmod(bin, 0o755);
+  const argv = async () => (await readFile(argvLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  return { bin, argv };
+}
+
+const LOW_MIN = { ...process.env, POST_DOWNLOAD_MIN_SIZE_MB: '0' };
+const urlJob = (url: string) => ({ artist: null, title: null, youtube_url: url });
+
+test('downloads mp3, ogg, m4a and wav as published, with the generic fallbacks', { skip: !real }, async () => {
+  const media = new YtDlpMedia({ ytdlpPath: 'yt-dlp', env: LOW_MIN });
+  for (const ext of Object.keys(FORMATS)) {
+    const ctx = await context();
+    const url = `${base}/tone-${ext}.${ext}`;
+    const got = await media.fetch(urlJob(url), ctx);
+    assert.equal(dirname(got.path), ctx.workDir);
+    assert.equal(extname(got.path), `.${ext}`, 'no re-encode');
+    assert.equal(got.sizeBytes, (await stat(join(clips, `tone-${ext}.${ext}`))).size);
+    assert.deepEqual(await readFile(got.path), await readFile(join(clips, `tone-${ext}.${ext}`)));
+    assert.equal(got.artist, 'YouTube Artist', 'no artist, no uploader');
+    assert.equal(got.title, `tone-${ext}`, 'the generic extractor titles a file by its basename');
+    assert.equal(got.youtubeId, `tone-${ext}`);
+    assert.equal(got.sourceUrl, url);
+    assert.equal(got.metadataDuration, null);
+    assert.deepEqual(ctx.progress.at(-1), ['download', 1]);
+    assert.ok(ctx.progress.every(([s, f], i) => s === 'download' && f >= 0 && f <= 1 && (i === 0 || f >= ctx.progress[i - 1][1])));
+  }
+});
+
+test('keeps the artist and title the job gives', { skip: !real }, async () => {
+  const ctx = await context();
+  const got = await new YtDlpMedia({ env: LOW_MIN }).fetch({ artist: 'Nina', title: 'Tone', youtube_url: `${base}/tone-mp3.mp3` }, ctx);
+  assert.equal(got.artist, 'Nina');
+  assert.equal(got.title, 'Tone');
+});
+
+test('fails a file below POST_DOWNLOAD_MIN_SIZE_MB with the protocol message', { skip: !real }, async () => {
+  const size = (await stat(join(clips, 'tone-ogg.ogg'))).size;
+  const media = new YtDlpMedia({ ytdlpPath: 'yt-dlp', env: { ...process.env, POST_DOWNLOAD_MIN_SIZE_MB: '0.5' } });
+  await assert.rejects(media.fetch(urlJob(`${base}/tone-ogg.ogg`), await context()), (e) => {
+    assert.ok(e instanceof JobError);
+    assert.equal(e.message, `File size out of range: ${(size / 1048576).toFixed(2)}MB`);
+    return true;
+  });
+});
+
+test('fails a file above POST_DOWNLOAD_MAX_SIZE_MB with the protocol message', { skip: !real }, async () => {
+  const size = (await stat(join(clips, 'tone-mp3.mp3'))).size;
+  const media = new YtDlpMedia({ ytdlpPath: 'yt-dlp', env: { ...process.env, POST_DOWNLOAD_MIN_SIZE_MB: '0', POST_DOWNLOAD_MAX_SIZE_MB: '0.1' } });
+  await assert.rejects(media.fetch(urlJob(`${base}/tone-mp3.mp3`), await context()), {
+    name: 'JobError',
+    message: `File size out of range: ${(size / 1048576).toFixed(2)}MB`,
+  });
+});
+
+test('falls back to the default size limits with a warning on bad values', () => {
+  const log = capture();
+  assert.deepEqual(sizeLimits({}, log), { minMb: 0.5, maxMb: 50 });
+  assert.deepEqual(sizeLimits({ POST_DOWNLOAD_MIN_SIZE_MB: '1', POST_DOWNLOAD_MAX_SIZE_MB: '20' }, log), { minMb: 1, maxMb: 20 });
+  assert.equal(log.lines.length, 0);
+  assert.deepEqual(sizeLimits({ POST_DOWNLOAD_MIN_SIZE_MB: 'lots', POST_DOWNLOAD_MAX_SIZE_MB: '-3' }, log), { minMb: 0.5, maxMb: 50 });
+  assert.match(log.lines[0], /^Expected a number >= 0 for POST_DOWNLOAD_MIN_SIZE_MB but received "lots"/);
+  assert.match(log.lines[1], /POST_DOWNLOAD_MAX_SIZE_MB but received "-3"/);
+  assert.deepEqual(sizeLimits({ POST_DOWNLOAD_MIN_SIZE_MB: '60' }, log), { minMb: 0.5, maxMb: 50 });
+  assert.match(log.lines[2], /above POST_DOWNLOAD_MAX_SIZE_MB/);
+});
+
+test('a 404 fails with "Download failed: " and yt-dlp\'s reason on one line', { skip: !real }, async () => {
+  await assert.rejects(new YtDlpMedia({ env: LOW_MIN }).fetch(urlJob(`${base}/missing.mp3`), await context()), (e) => {
+    assert.ok(e instanceof JobError);
+    assert.match(e.message, /^Download failed: .*HTTP Error 404/);
+    assert.ok(!/\n|please report/.test(e.message), e.message);
+    return true;
+  });
+});
+
+function ytdlpProcessesFor(url: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(url)) pids.push(Number(pid));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
+
+test('abort kills the download and rejects with the abort reason', { skip: !real || process.platform !== 'linux' }, async () => {
+  const ac = new AbortController();
+  const reason = new Error('job timeout');
+  const url = `${base}/stall.mp3`;
+  let firstProgress!: () => void;
+  const progressed = new Promise<void>((r) => (firstProgress = r));
+  const ctx = await context({ signal: ac.signal, onProgress: (s, f) => f > 0 && firstProgress() });
+  const run = new YtDlpMedia({ env: LOW_MIN }).fetch(urlJob(url), ctx);
+  await progressed;
+  assert.ok(ytdlpProcessesFor(url).length > 0, 'yt-dlp is running');
+  ac.abort(reason);
+  await assert.rejects(run, (e) => e === reason);
+  assert.deepEqual(ytdlpProcessesFor(url), [], 'no yt-dlp process is left');
+  await stallClosed;
+});
+
+test('searches with ytsearch1, the duration filter and best audio, via a stand-in', { skip: !posix }, async () => {
+  const { bin, argv } = await fake({ download: { ext: 'webm', sizeBytes: 2 * 1048576, info: { id: 'abcDEF12345', title: 'Song (Lyrics)', uploader: 'Chan', duration: 201 } } });
+  const ctx = await context();
+  const got = await new YtDlpMedia({ ytdlpPath: bin, env: {} }).fetch({ artist: 'Nina Simone', title: 'Sinnerman', youtube_url: null }, ctx);
+  assert.deepEqual(
+    { ...got, path: undefined },
+    { path: undefined, artist: 'Nina Simone', title: 'Sinnerman', youtubeId: 'abcDEF12345', sourceUrl: 'https://www.youtube.com/watch?v=abcDEF12345', metadataDuration: 201, sizeBytes: 2 * 1048576 },
+  );
+  assert.equal(got.path, join(ctx.workDir, 'media.webm'));
+  assert.deepEqual(ctx.progress.map(([, f]) => f), [0.001, 0.25, 0.5, 1]);
+  const run = (await argv()).find((a) => a.includes('--print'))!;
+  assert.equal(run.at(-1), 'ytsearch1:Nina Simone Sinnerman lyrics');
+  assert.equal(run[run.indexOf('--match-filter') + 1], 'duration > 60 & duration < 600');
+  assert.equal(run[run.indexOf('-f') + 1], 'bestaudio/best');
+  assert.ok(run.includes('--no-playlist') && run.includes('--newline'));
+  assert.ok(!run.includes('-x') && !run.includes('--extract-audio') && !run.includes('--audio-format'));
+  assert.ok(!run.includes('--js-runtimes'), 'the stand-in does not list --js-runtimes');
+  assert.ok(!run.includes('--cookies'));
+});
+
+test('fills artist and title from the metadata when the job has none', { skip: !posix }, async () => {
+  const cases: [Record<string, unknown>, string, string][] = [
+    [{ id: 'aaaaaaaaaaa', title: 'T', artist: 'A', uploader: 'U' }, 'A', 'T'],
+    [{ id: 'bbbbbbbbbbb', title: 'T', uploader: 'U' }, 'U', 'T'],
+    [{ id: 'ccccccccccc' }, 'YouTube Artist', 'Test Track ccccccccccc'],
+  ];
+  for (const [info, artist, title] of cases) {
+    const { bin } = await fake({ download: { info } });
+    const got = await new YtDlpMedia({ ytdlpPath: bin, env: {} }).fetch(urlJob(`https://www.youtube.com/watch?v=${info.id}`), await context());
+    assert.deepEqual([got.artist, got.title, got.youtubeId], [artist, title, info.id]);
+  }
+  assert.equal(trackMetadata({ artist: ' ', title: '', youtube_url: null }, { id: 'x', artists: ['P', 'Q'] }).artist, 'P, Q');
+});
+
+test('a search that passes no filter fails with "Download failed: no search result"', { skip: !posix }, async () => {
+  const { bin } = await fake({ download: { noMatch: true } });
+  await assert.rejects(new YtDlpMedia({ ytdlpPath: bin, env: {} }).fetch({ artist: 'A', title: null, youtube_url: null }, await context()), {
+    name: 'JobError',
+    message: 'Download failed: no search result for "A lyrics" lasting between 60 and 600 s',
+  });
+});
+
+test('passes --js-runtimes node:<this node> only to a yt-dlp that has it', { skip: !posix }, async () => {
+  const { bin, argv } = await fake({ jsRuntimes: true, download: {} });
+  await new YtDlpMedia({ ytdlpPath: bin, env: {} }).fetch(urlJob('https://www.youtube.com/watch?v=x'), await context());
+  const run = (await argv()).find((a) => a.includes('--print'))!;
+  assert.equal(run[run.indexOf('--js-runtimes') + 1], `node:${process.execPath}`);
+});
+
+test('YTDL_COOKIES: content or a path, copied into the job folder', { skip: !posix }, async () => {
+  const content = '# Netscape HTTP Cookie File\n.youtube.com\tTRUE\t/\tTRUE\t0\tSID\tabc\n';
+  const userFile = join(root, 'user-cookies.txt');
+  await writeFile(userFile, content);
+  for (const value of [content, userFile]) {
+    const { bin, argv } = await fake({ download: {} });
+    const ctx = await context();
+    await new YtDlpMedia({ ytdlpPath: bin, env: { YTDL_COOKIES: value } }).fetch(urlJob('https://www.youtube.com/watch?v=x'), ctx);
+    const run = (await argv()).find((a) => a.includes('--print'))!;
+    const passed = run[run.indexOf('--cookies') + 1];
+    assert.equal(passed, join(ctx.workDir, 'cookies.txt'));
+    assert.equal(await readFile(passed, 'utf8'), content);
+  }
+  const log = capture();
+  const { bin, argv } = await fake({ download: {} });
+  await new YtDlpMedia({ ytdlpPath: bin, env: { YTDL_COOKIES: join(root, 'nope.txt') } }).fetch(urlJob('https://www.youtube.com/watch?v=x'), await context({ log }));
+  assert.ok(!(await argv()).some((a) => a.includes('--cookies')));
+  assert.match(log.lines[0], /YTDL_COOKIES names a file that cannot be read/);
+});
+
+test('reads progress from --newline lines', () => {
+  assert.equal(parseProgressLine('[download]  42.5% of  626.17KiB at  199.59KiB/s ETA 00:02'), 0.425);
+  assert.equal(parseProgressLine('[download] 100% of  626.17KiB in 00:00:03 at 199.76KiB/s'), 1);
+  assert.equal(parseProgressLine('[download]   5.0% of ~  3.10MiB at  Unknown B/s ETA Unknown (frag 1/20)'), 0.05);
+  assert.equal(parseProgressLine('[download] Destination: media.mp3'), null);
+  assert.equal(parseProgressLine('{"id": "x"}'), null);
+  assert.equal(searchTarget({ artist: null, title: 'Only Title', youtube_url: null }), 'ytsearch1:Only Title lyrics');
+});
