@@ -24,12 +24,13 @@
  * Aborting (the `signal`, `close()`, or leaving a for-await loop) kills ffmpeg.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { constants, createWriteStream } from 'node:fs';
-import { access, mkdtemp, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { endianness, tmpdir } from 'node:os';
-import { basename, delimiter, isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { basename, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { findOnPath, isExecutableFile } from '../util/executables.js';
 
 const INSTALL_HINT =
   'install ffmpeg (Debian/Ubuntu: sudo apt install ffmpeg; macOS: brew install ffmpeg; ' +
@@ -61,29 +62,6 @@ export interface ResolveFfmpegOptions {
   ffmpegPath?: string;
   /** Where CHAARFM_FFMPEG and PATH are read; default process.env. */
   env?: NodeJS.ProcessEnv;
-}
-
-async function isExecutableFile(p: string): Promise<boolean> {
-  try {
-    if (!(await stat(p)).isFile()) return false;
-    if (process.platform !== 'win32') await access(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
-  const dirs = (env.PATH ?? env.Path ?? '').split(delimiter).filter(Boolean);
-  const exts =
-    process.platform === 'win32' ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';')] : [''];
-  for (const dir of dirs) {
-    for (const ext of exts) {
-      const candidate = join(dir, name + ext);
-      if (await isExecutableFile(candidate)) return candidate;
-    }
-  }
-  return null;
 }
 
 async function explicitBinary(value: string, source: string, env: NodeJS.ProcessEnv): Promise<string> {

@@ -19,8 +19,8 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { access, chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, isAbsolute, resolve as resolvePath } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -29,6 +29,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { promisify } from 'node:util';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
+import { findOnPath, isExecutableFile } from '../util/executables.js';
 import { DOWNLOAD_FAILED, JobError } from '../worker/job-error.js';
 
 const execFileP = promisify(execFile);
@@ -71,24 +72,6 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.
   if (platform === 'win32') return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'chaarfm-worker');
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'chaarfm-worker');
   return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'chaarfm-worker');
-}
-
-async function isExecutable(p: string, platform: NodeJS.Platform): Promise<boolean> {
-  try {
-    if (!(await stat(p)).isFile()) return false;
-    await access(p, platform === 'win32' ? constants.F_OK : constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** First executable `name` on the PATH of `env`, or null. */
-export async function findOnPath(name: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): Promise<string | null> {
-  const dirs = (env.PATH ?? env.Path ?? '').split(platform === 'win32' ? ';' : ':').filter(Boolean);
-  const names = platform === 'win32' && !/\.exe$/i.test(name) ? [`${name}.exe`, name] : [name];
-  for (const d of dirs) for (const n of names) if (await isExecutable(join(d, n), platform)) return join(d, n);
-  return null;
 }
 
 /** Parse a `sha256sum`-style file; the hash listed for `asset`, lower case, or null. */
@@ -144,7 +127,7 @@ export async function resolveYtDlp(opts: ResolveOptions = {}): Promise<string> {
     const from = opts.explicitPath ? '--yt-dlp' : 'CHAARFM_YTDLP';
     const bare = !/[\\/]/.test(explicit);
     const found = bare ? await findOnPath(explicit, env, platform) : isAbsolute(explicit) ? explicit : resolvePath(explicit);
-    if (found && (await isExecutable(found, platform))) return found;
+    if (found && (await isExecutableFile(found, platform))) return found;
     throw new YtDlpUnavailableError(`${from} names ${explicit}, which is not an executable file`);
   }
   const onPath = await findOnPath('yt-dlp', env, platform);
@@ -153,7 +136,7 @@ export async function resolveYtDlp(opts: ResolveOptions = {}): Promise<string> {
   const asset = releaseAssetName(platform, opts.arch ?? process.arch);
   if (!asset) throw new YtDlpUnavailableError(`not on PATH, and no release build for ${platform}-${opts.arch ?? process.arch}`);
   const dest = join(cacheDir(env, platform), platform === 'win32' ? 'yt-dlp.exe' : 'yt-dlp');
-  if (await isExecutable(dest, platform)) return dest;
+  if (await isExecutableFile(dest, platform)) return dest;
   if (opts.download === false)
     throw new YtDlpUnavailableError(`not on PATH, and no copy in ${dest} yet (the worker downloads one at its first job)`);
   const base = (env.CHAARFM_YTDLP_RELEASE_URL || DEFAULT_RELEASE_URL).replace(/\/+$/, '');
