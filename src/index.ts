@@ -10,3 +10,6 @@ export type { Embedder, EmbedderOptions, EmbedOptions, EmbedResult, EmbedProgres
 export type { Media, FetchedAudio, JobContext } from './media/media.js';
 export { createLogger, silentLogger, type Logger, type LogFormat, type LogLevel } from './log/logger.js';
 export { VERSION } from './version.js';
+export { startCoordinator, openStore, type CoordinatorOptions, type CoordinatorHandle } from './coordinator/server.js';
+export type { Store, SessionRow, JobRow, ResultRow, JobState, SessionStatus } from './coordinator/store.js';
+export { newCode, canonicalCode } from './coordinator/codes.js';

@@ -76,6 +76,22 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
       await runDemoCommand(args, opts, io);
     },
   );
+  cli
+    .command('serve', 'Run a ChaarFM-compatible coordinator: pairing codes, a durable queue, the /ingest page')
+    .option('--host <host>', 'Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--port <port>', 'Port for HTTP and WebSocket (0-65535; default 8000)')
+    .option('--db <path>', 'SQLite file for jobs and results (default chaarfm-coordinator.db), or a postgres:// URL to share one database between several coordinators')
+    .option('--lease <duration>', 'A job not answered within this goes back to the queue: 15m, 90s, 1h (default 15m)')
+    .option('--retries <n>', 'Failed attempts after which a job is failed (1-100; default 3)')
+    .option('--accept-any-code', 'Any code opens a session, as the original server does (default: only codes this server made)')
+    .option('--new-code', 'Make a pairing code at start and print it on stdout')
+    .option('--log-format <format>', 'pretty|json (default pretty)')
+    .option('--verbose', 'Debug log lines')
+    .example('chaarfm-worker serve --port 8000 --new-code')
+    .action(async (opts: Record<string, unknown>) => {
+      const { runServeCommand } = await import('./serve-command.js');
+      await runServeCommand(args, opts, io);
+    });
   cli.help();
   cli.version(VERSION);
   try {
@@ -89,7 +105,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     } else if (e instanceof Error && (e.name === 'CACError' || e instanceof TypeError || e instanceof RangeError)) {
       io.stderr.write(`chaarfm-worker: ${e.message}\n`);
       process.exitCode = 1;
-    } else if (e instanceof Error && e.name === 'ExpectedError') {
+    } else if (e instanceof Error && (e.name === 'ExpectedError' || e.name === 'NativeUnavailableError')) {
       io.stderr.write(`chaarfm-worker: ${e.message}\n`);
       process.exitCode = 1;
     } else {

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The SQLite store's durability (the store contract is in coordinator-store.test.ts): a real `chaarfm-worker serve` child process killed with
+ * SIGKILL mid-run loses no queued job and no stored result, its in-flight jobs go back to the
+ * queue at restart, and the workers reconnect on their own and finish the queue.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SqliteStore } from '../src/coordinator/store-sqlite.js';
+import type { NewJob } from '../src/coordinator/store.js';
+import type { WorkerHandle } from '../src/worker/worker.js';
+import { api, newSession, status, stubWorker, waitUntil } from './support/coordinator.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = join(here, '..', 'src', 'bin.js');
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+const workers: WorkerHandle[] = [];
+
+after(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function tmp(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'cfw-coord-'));
+  dirs.push(d);
+  return d;
+}
+
+test('a SQLite file keeps queued jobs across close and reopen; active ones come back at the front', async () => {
+  const dir = await tmp();
+  const path = join(dir, 'q.db');
+  let s = new SqliteStore(path);
+  await s.createSession('C', Date.now() + 60_000, Date.now());
+  const mk = (label: string): NewJob => ({ kind: 'download', payload: { artist: 'A', title: label, youtube_url: null }, dedupeKey: label, label });
+  await s.addJobs('C', [mk('a'), mk('b'), mk('c')]);
+  await s.claimNext('C', { worker: 'w', token: 't', owner: 'o' }, 1, 2);
+  await s.close();
+  s = new SqliteStore(path);
+  assert.equal(await s.recoverActive(), 1);
+  assert.deepEqual((await s.listJobs('C', { state: 'queued' })).map((j) => j.label), ['a', 'b', 'c']);
+  await s.close();
+});
+
+function startServe(port: number, db: string): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--db', db, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 10000);
+    child.stderr!.on('data', () => {
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        resolve({ child, url: m[1], log: () => err });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+  });
+}
+
+test('kill -9 of the server loses no queued job or stored result; workers reconnect and finish', async () => {
+  const dir = await tmp();
+  const db = join(dir, 'coord.db');
+  const first = await startServe(0, db);
+  const port = Number(new URL(first.url).port);
+  const code = await newSession(first.url);
+  const lines = Array.from({ length: 40 }, (_, i) => `Band ${i} - Tune ${i}`);
+  assert.equal((await api(first.url, `/api/sessions/${code}/jobs`, { body: { lines } })).body.added, 40);
+  for (const name of ['k1', 'k2']) workers.push(await stubWorker(first.url, code, { name, delayMs: 60 }));
+  await waitUntil(async () => (await status(first.url, code)).queue.done >= 8, 10000, '8 results');
+  const before = (await api<{ job_id: string }[]>(first.url, `/api/sessions/${code}/results`)).body.map((r) => r.job_id);
+  first.child.kill('SIGKILL');
+  await new Promise((r) => first.child.once('exit', r));
+
+  const second = await startServe(port, db);
+  assert.equal(second.url, first.url);
+  const st = await waitUntil(async () => {
+    const s = await status(second.url, code);
+    return s.status === 'complete' && s;
+  }, 20000, 'queue finished after the restart');
+  assert.equal(st.queue.done, 40);
+  assert.equal(st.queue.failed + st.queue.queued + st.queue.active, 0);
+  assert.equal(st.worker_count, 2, 'both workers reconnected on their own');
+  const results = (await api<{ job_id: string; title: string }[]>(second.url, `/api/sessions/${code}/results`)).body;
+  assert.equal(results.length, 40);
+  assert.equal(new Set(results.map((r) => r.title)).size, 40, 'every track once');
+  const after = new Set(results.map((r) => r.job_id));
+  for (const id of before) assert.ok(after.has(id), `result ${id} stored before the kill survived`);
+  assert.match(second.log(), /job\(s\) in flight when the last run ended went back to the front of the queue/);
+  second.child.kill('SIGTERM');
+  await new Promise((r) => second.child.once('exit', r));
+});

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The store contract, run against every store (SQLite, and PostgreSQL when a server is
+ * reachable): queue order (back, front, recovery keeps order), de-duplication, attempts and
+ * failure, claim tokens (a stale holder changes nothing), and concurrent claims never hand
+ * out one job twice.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { Claim, NewJob, Store } from '../src/coordinator/store.js';
+import { STORES, dropPgSchemas } from './support/stores.js';
+
+after(dropPgSchemas);
+
+const job = (label: string, key: string | null = label): NewJob => ({
+  kind: 'download',
+  payload: { artist: 'A', title: label, youtube_url: null },
+  dedupeKey: key,
+  label,
+});
+const cl = (token = 't1', owner = 'me'): Claim => ({ worker: 'w', token, owner });
+const vec = (x: number) => new Float32Array(200).fill(x);
+const res = (x = 0.25) => ({ artist: 'A', title: 'b', youtubeId: 'id', sourceUrl: null, vector: vec(x), worker: 'w', finishedAt: 5 });
+
+async function withStore(open: () => Promise<Store>, fn: (s: Store) => Promise<void>): Promise<void> {
+  const s = await open();
+  try {
+    await s.createSession('C', Date.now() + 60_000, Date.now());
+    await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+for (const kind of STORES) {
+  const opt = { skip: kind.skip };
+  test(`[${kind.name}] queue order: back, front, and recovery keeps the order of active jobs at the front`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.addJobs('C', [job('a'), job('b'), job('c'), job('d')]);
+      const a = await s.claimNext('C', cl('t1', 'gone'), 1, 2);
+      const b = await s.claimNext('C', cl('t2', 'gone'), 1, 2);
+      assert.deepEqual([a?.label, b?.label], ['a', 'b']);
+      await s.addJobs('C', [job('x'), job('y')], { front: true });
+      assert.equal(await s.recoverActive(Date.now(), 1000), 2);
+      const order: string[] = [];
+      for (let j = await s.claimNext('C', cl(), 1, 2); j; j = await s.claimNext('C', cl(), 1, 2)) order.push(j.label);
+      assert.deepEqual(order, ['a', 'b', 'x', 'y', 'c', 'd']);
+    }),
+  );
+
+  test(`[${kind.name}] de-duplication: queued, active and done keys are skipped; failed or cancelled ones are queued again`, opt, () =>
+    withStore(kind.open, async (s) => {
+      assert.equal((await s.addJobs('C', [job('x'), job('y'), job('x')])).added, 2);
+      const x = (await s.claimNext('C', cl(), 1, 2))!;
+      assert.equal((await s.addJobs('C', [job('x')])).duplicates, 1, 'active');
+      assert.equal(await s.failAttempt(x.id, 't1', 'boom', 1, 3, false), 'failed');
+      assert.equal((await s.addJobs('C', [job('x')])).added, 1, 'failed is queued again');
+      assert.equal(await s.cancelQueued('C'), 2);
+      assert.equal((await s.addJobs('C', [job('y')])).added, 1, 'cancelled is queued again');
+      assert.equal((await s.addJobs('C', [job('z', null), job('z', null)])).added, 2, 'no key, no de-duplication');
+      assert.equal((await s.addJobs('C', [job('p'), job('q'), job('r')], { limit: 2 })).added, 2, 'limit');
+      await s.createSession('D', Date.now() + 60_000, Date.now());
+      assert.equal((await s.addJobs('D', [job('x')])).added, 1, 'sessions are separate');
+    }),
+  );
+
+  test(`[${kind.name}] attempts: back to the queue until maxAttempts, then failed with the last error`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.addJobs('C', [job('a'), job('b')]);
+      let j = (await s.claimNext('C', cl(), 1, 2))!;
+      assert.equal(await s.failAttempt(j.id, 't1', 'e1', 2, 3, false), 'queued');
+      j = (await s.claimNext('C', cl(), 1, 2))!;
+      assert.equal(j.label, 'b', 'a retry goes to the back');
+      assert.equal(await s.failAttempt(j.id, 't1', 'e1', 2, 3, true), 'queued');
+      j = (await s.claimNext('C', cl(), 1, 2))!;
+      assert.equal(j.label, 'b', 'front when asked');
+      assert.equal(await s.completeDownload(j.id, 't1', res()), true);
+      j = (await s.claimNext('C', cl(), 1, 2))!;
+      assert.equal(await s.failAttempt(j.id, 't1', 'e2', 2, 6, false), 'failed');
+      const failed = await s.listJobs('C', { state: 'failed' });
+      assert.deepEqual(failed.map((f) => [f.label, f.attempts, f.lastError]), [['a', 2, 'e2']]);
+      assert.equal(await s.failAttempt(j.id, 't1', 'again', 2, 7, false), 'not-active');
+      const results = await s.listResults('C');
+      assert.equal(results.length, 1);
+      assert.equal(results[0].vector[199], 0.25);
+      assert.deepEqual(await s.counts('C'), { queued: 0, active: 0, done: 1, failed: 1, cancelled: 0 });
+      assert.equal(await s.doneSince('C', 0), 1);
+    }),
+  );
+
+  test(`[${kind.name}] claim tokens: a holder whose job was taken back changes nothing`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.addJobs('C', [job('a')]);
+      const j = (await s.claimNext('C', cl('old'), 1, 2))!;
+      assert.equal(await s.requeueFront(j.id, 'old'), true);
+      const again = (await s.claimNext('C', cl('new'), 1, 2))!;
+      assert.equal(again.id, j.id);
+      assert.equal(await s.completeDownload(j.id, 'old', res(9)), false);
+      assert.equal(await s.requeueFront(j.id, 'old'), false);
+      assert.equal(await s.failAttempt(j.id, 'old', 'x', 3, 1, true), 'not-active');
+      assert.equal(await s.completeGenre(j.id, 'old', [], null, 1), null);
+      assert.equal(await s.completeDownload(j.id, 'new', res(1)), true);
+      assert.equal((await s.listResults('C'))[0].vector[0], 1);
+    }),
+  );
+
+  test(`[${kind.name}] a genre job's tracks are queued in the same step, minus known ones, cut to the count`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.addJobs('C', [job('t1')]);
+      await s.addJobs('C', [{ kind: 'fetch_genre', payload: { job_type: 'fetch_genre', genre: 'g', limit: 2, quality_config: null }, dedupeKey: null, label: 'genre: g', requestedCount: 2 }]);
+      const t = (await s.claimNext('C', cl(), 1, 2))!;
+      const g = (await s.claimNext('C', cl('t2'), 1, 2))!;
+      assert.equal(g.kind, 'fetch_genre');
+      assert.equal(g.requestedCount, 2);
+      const r = await s.completeGenre(g.id, 't2', [job('t1'), job('t2'), job('t3'), job('t4')], 2, 3);
+      assert.deepEqual([r?.added, r?.duplicates], [2, 1]);
+      assert.deepEqual((await s.listJobs('C', { state: 'queued' })).map((x) => x.label), ['t2', 't3']);
+      void t;
+    }),
+  );
+
+  test(`[${kind.name}] completeAndClaim stores the result and claims the next job in one step`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.addJobs('C', [job('a'), job('b')]);
+      const a = (await s.claimNext('C', cl('t1'), 1, 2))!;
+      const next = { code: 'C', claim: cl('t1'), now: 3, leaseUntil: 4 };
+      const r1 = await s.completeAndClaim(a.id, 't1', res(), next);
+      assert.equal(r1.stored, true);
+      assert.equal(r1.next?.label, 'b');
+      const r2 = await s.completeAndClaim(r1.next!.id, 't1', res(), next);
+      assert.deepEqual([r2.stored, r2.next], [true, null]);
+      const r3 = await s.completeAndClaim(a.id, 't1', res(), next);
+      assert.deepEqual([r3.stored, r3.next], [false, null], 'a result for a job no longer held is not stored');
+      assert.equal((await s.listResults('C')).length, 2);
+    }),
+  );
+
+  test(`[${kind.name}] concurrent claims never hand out one job twice`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.addJobs('C', Array.from({ length: 60 }, (_, i) => job(`j${i}`)));
+      const got = await Promise.all(Array.from({ length: 80 }, (_, i) => s.claimNext('C', cl(`t${i}`), 1, 2)));
+      const ids = got.filter((x) => x !== null).map((x) => x!.id);
+      assert.equal(ids.length, 60);
+      assert.equal(new Set(ids).size, 60);
+    }),
+  );
+}
