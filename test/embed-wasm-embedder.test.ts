@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { resolveFfmpeg } from '../src/audio/ffmpeg.js';
-import { NativeUnavailableError, createEmbedder, describeBackend } from '../src/embed/create-embedder.js';
+import { createEmbedder, describeBackend } from '../src/embed/create-embedder.js';
 import type { EmbedProgress } from '../src/embed/embedder.js';
 import { WasmEmbedder } from '../src/embed/wasm-embedder.js';
 import { RowMean } from '../src/embed/wasm-embedder-thread.js';
@@ -161,14 +161,6 @@ test('a process exits on its own after close(), even with a job in flight', asyn
   assert.match(out, /rejected: The embedder was closed/);
 });
 
-test('backend choice: wasm when asked, a clear error for native without an addon', () => {
+test('backend choice: wasm when asked (the native cases are in native-loader.test.ts)', () => {
   assert.deepEqual(describeBackend('wasm'), { backend: 'wasm', reason: 'chosen with --backend wasm' });
-  const env = { CHAARFM_NATIVE_ADDON: path.join(dir, 'missing.node') };
-  const auto = describeBackend('auto', env);
-  assert.equal(auto.backend, 'wasm');
-  assert.match(auto.reason, /CHAARFM_NATIVE_ADDON=.*missing\.node did not load/);
-  assert.throws(
-    () => describeBackend('native', env),
-    (e: unknown) => e instanceof NativeUnavailableError && /The native backend is not available/.test(e.message) && /cmake-js/.test(e.message),
-  );
 });

@@ -5,8 +5,8 @@
  * - `wasm`: the portable embedder (ffmpeg + libsamplerate WASM + essentia.js + TF.js WASM).
  * - `native`: the C++ addon. It is looked for, in order, at env `CHAARFM_NATIVE_ADDON` (a path
  *   to a .node file), then by node-gyp-build in the package's `build/Release` and
- *   `prebuilds/<platform>-<arch>/`. No native engine exists yet, so today this fails with a
- *   NativeUnavailableError that says what was tried and how to build it.
+ *   `prebuilds/<platform>-<arch>/` (src/embed/native-embedder.ts drives it). When none loads,
+ *   a NativeUnavailableError says what was tried, why each failed, and how to build it.
  * - `auto` (default): native when it loads, else wasm with one log line saying why.
  *
  * `describeBackend()` reports the choice and the reason without loading a model (for `doctor`).
@@ -19,11 +19,12 @@ import { resolveFfmpeg, decodeToPcm } from '../audio/ffmpeg.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { BackendChoice, BackendName, Embedder, EmbedderOptions } from './embedder.js';
 import { openModelFile, packageRoot } from './model-file.js';
+import { asBinding } from './native-binding.js';
 import { WasmEmbedder, type DecodeFn } from './wasm-embedder.js';
 
 /** How to build the native addon (one place, for every message that needs it). */
 export const NATIVE_BUILD_HINT =
-  'build it with `npx cmake-js compile` in the package folder (needs CMake and a C++17 compiler; ' +
+  'build it with `npm run build:native` in the package folder (needs CMake, a C++17 compiler, libsamplerate and OpenBLAS; ' +
   'the addon lands in build/Release), or use --backend wasm';
 
 export interface CreateEmbedderOptions extends EmbedderOptions {
@@ -54,7 +55,8 @@ export function loadNativeAddon(env: NodeJS.ProcessEnv = process.env): NativeAdd
   const explicit = env.CHAARFM_NATIVE_ADDON;
   if (explicit) {
     try {
-      return { binding: require(path.resolve(explicit)), path: path.resolve(explicit) };
+      const file = path.resolve(explicit);
+      return { binding: asBinding(require(file), file), path: file };
     } catch (err) {
       attempts.push(`CHAARFM_NATIVE_ADDON=${explicit} did not load (${firstLine(err)})`);
     }
@@ -63,7 +65,7 @@ export function loadNativeAddon(env: NodeJS.ProcessEnv = process.env): NativeAdd
   try {
     const nodeGypBuild = require('node-gyp-build') as { (dir: string): unknown; resolve(dir: string): string };
     const file = nodeGypBuild.resolve(root);
-    return { binding: require(file), path: file };
+    return { binding: asBinding(require(file), file), path: file };
   } catch (err) {
     const msg = firstLine(err);
     attempts.push(
@@ -140,19 +142,8 @@ export function ffmpegDecoder(): DecodeFn {
 }
 
 async function createNative(addon: NativeAddon, opts: CreateEmbedderOptions): Promise<Embedder> {
-  const spec = './native-embedder.js'; // a variable: the module does not exist yet
-  let mod: { createNativeEmbedder?: (binding: unknown, o: CreateEmbedderOptions) => Promise<Embedder> };
-  try {
-    mod = await import(spec);
-  } catch {
-    mod = {};
-  }
-  if (!mod.createNativeEmbedder) {
-    throw new NativeUnavailableError([
-      `an addon loaded from ${addon.path}, but this version of chaarfm-worker has no native embedder to drive it`,
-    ]);
-  }
-  return mod.createNativeEmbedder(addon.binding, opts);
+  const { createNativeEmbedder } = await import('./native-embedder.js'); // lazily: only when native is used
+  return createNativeEmbedder(addon.binding, opts);
 }
 
 /** Creates the embedder for `opts.backend` (default auto); see the header. */

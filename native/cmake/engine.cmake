@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: MIT
+# The MusiCNN graph engine: static library `chaarfm_engine` (graph executor, overlap reuse,
+# kernels), its C++ tests (CHAARFM_BUILD_TESTS) and kernel benchmarks (CHAARFM_BUILD_BENCH).
+# Included by the top-level CMakeLists.txt; also usable standalone from a scratch project.
+# Kernel library: OpenBLAS (static libopenblas.a preferred; its DYNAMIC_ARCH build dispatches
+# on the CPU at run time). CHAARFM_BLAS=none builds the generic reference kernels only.
+
+set(CHAARFM_ENGINE_DIR ${CMAKE_CURRENT_LIST_DIR}/..)
+option(CHAARFM_BUILD_TESTS "Build the native engine's C++ tests" OFF)
+option(CHAARFM_BUILD_BENCH "Build the kernel benchmarks in bench/kernels" OFF)
+set(CHAARFM_BLAS "openblas" CACHE STRING "Kernel library for the fast path: openblas or none")
+option(CHAARFM_BLAS_STATIC "Link the kernel library statically" ON)
+
+add_library(chaarfm_engine STATIC
+  ${CHAARFM_ENGINE_DIR}/src/kernels/parallel.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/matmul_ref_f32.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/matmul_fast_f32.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_f32.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_f32.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx2.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/pool_f32.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/batchnorm_f32.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/elementwise_f32.cc
+  ${CHAARFM_ENGINE_DIR}/src/graph/graph_ops.cc
+  ${CHAARFM_ENGINE_DIR}/src/graph/graph_executor.cc
+  ${CHAARFM_ENGINE_DIR}/src/graph/timbral_stream.cc
+  ${CHAARFM_ENGINE_DIR}/src/graph/musicnn_runner.cc)
+target_include_directories(chaarfm_engine PUBLIC ${CHAARFM_ENGINE_DIR}/src)
+target_compile_features(chaarfm_engine PUBLIC cxx_std_17)
+set_target_properties(chaarfm_engine PROPERTIES
+  POSITION_INDEPENDENT_CODE ON CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+# No -march: the generic files must run on any x86-64 (SSE2 baseline; -O3 vectorises the
+# element-wise loops). -ffp-contract=off keeps a*b+c unfused
+# so the reference kernels round the same way whatever the compiler's defaults.
+target_compile_options(chaarfm_engine PRIVATE -O3 -ffp-contract=off)
+# ISA-specific units: their own flags, entered only after the CPU probe in conv_tall_f32.cc.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
+  set_source_files_properties(${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx2.cc PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+  set_source_files_properties(${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
+endif()
+find_package(Threads REQUIRED)
+target_link_libraries(chaarfm_engine PUBLIC Threads::Threads)
+
+if(CHAARFM_BLAS STREQUAL "openblas")
+  if(CHAARFM_BLAS_STATIC)
+    find_library(CHAARFM_OPENBLAS_LIB NAMES libopenblas.a openblas
+      PATH_SUFFIXES openblas-pthread openblas-openmp)
+  else()
+    find_library(CHAARFM_OPENBLAS_LIB NAMES openblas PATH_SUFFIXES openblas-pthread)
+  endif()
+  if(NOT CHAARFM_OPENBLAS_LIB)
+    message(FATAL_ERROR "CHAARFM_BLAS=openblas but OpenBLAS was not found (apt-get install libopenblas-dev, or -DCHAARFM_BLAS=none)")
+  endif()
+  message(STATUS "chaarfm_engine: OpenBLAS ${CHAARFM_OPENBLAS_LIB}")
+  target_compile_definitions(chaarfm_engine PRIVATE CHAARFM_WITH_OPENBLAS=1)
+  target_link_libraries(chaarfm_engine PUBLIC ${CHAARFM_OPENBLAS_LIB})
+  if(CHAARFM_OPENBLAS_LIB MATCHES "\\.a$")
+    # libopenblas.a: sgemm needs only libm and pthreads (the LAPACK members that need libgfortran
+    # are never pulled from the archive).
+    target_link_libraries(chaarfm_engine PUBLIC m)
+  endif()
+elseif(NOT CHAARFM_BLAS STREQUAL "none")
+  message(FATAL_ERROR "CHAARFM_BLAS must be openblas or none, got '${CHAARFM_BLAS}'")
+endif()
+
+if(CHAARFM_BUILD_TESTS)
+  add_executable(chaarfm_engine_test
+    ${CHAARFM_ENGINE_DIR}/test/engine_test_main.cc
+    ${CHAARFM_ENGINE_DIR}/test/kernels_test.cc
+    ${CHAARFM_ENGINE_DIR}/test/ops_test.cc
+    ${CHAARFM_ENGINE_DIR}/test/runner_test.cc)
+  target_link_libraries(chaarfm_engine_test PRIVATE chaarfm_engine)
+  target_compile_options(chaarfm_engine_test PRIVATE -O2)
+endif()
+
+if(CHAARFM_BUILD_BENCH)
+  add_executable(chaarfm_kernel_bench ${CHAARFM_ENGINE_DIR}/../bench/kernels/kernel_bench.cc)
+  target_link_libraries(chaarfm_kernel_bench PRIVATE chaarfm_engine)
+  target_compile_options(chaarfm_kernel_bench PRIVATE -O2)
+  find_package(dnnl CONFIG QUIET)
+  if(dnnl_FOUND)
+    target_compile_definitions(chaarfm_kernel_bench PRIVATE CHAARFM_BENCH_DNNL=1)
+    target_link_libraries(chaarfm_kernel_bench PRIVATE DNNL::dnnl)
+  endif()
+  add_executable(chaarfm_engine_bench ${CHAARFM_ENGINE_DIR}/../bench/kernels/engine_bench.cc)
+  target_link_libraries(chaarfm_engine_bench PRIVATE chaarfm_engine)
+  target_compile_options(chaarfm_engine_bench PRIVATE -O2)
+endif()

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Builds the native addon from source with cmake-js (build/Release/chaarfm.node).
+ *   node native/scripts/build.mjs [--tests] [extra cmake-js arguments]
+ * --tests also builds the engine's C++ test program that test/native-engine.test.ts runs.
+ * When the build cannot run (no CMake, compiler, libsamplerate or OpenBLAS), it says what is
+ * missing and exits 0, so the TypeScript tests still run and the native ones skip with a
+ * reason; with CHAARFM_REQUIRE_NATIVE=1 (CI) such a failure is an error.
+ */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const tests = args.includes('--tests');
+const extra = args.filter((a) => a !== '--tests');
+const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
+const r = spawnSync(
+  process.execPath,
+  [cmakeJs, 'compile', '--config', 'Release', ...(tests ? ['--CDCHAARFM_BUILD_TESTS=ON'] : []), ...extra],
+  { cwd: root, stdio: 'inherit' },
+);
+if (r.status !== 0) {
+  const why = r.error ? r.error.message : `cmake-js exited with ${r.status ?? r.signal}`;
+  const hint =
+    'needs CMake >= 3.15, a C++17 compiler, libsamplerate and OpenBLAS ' +
+    '(Debian/Ubuntu: apt-get install cmake g++ libsamplerate0-dev libopenblas-dev)';
+  if (process.env.CHAARFM_REQUIRE_NATIVE === '1') {
+    console.error(`native addon build failed (${why}); it ${hint}`);
+    process.exit(1);
+  }
+  console.warn(`warning: native addon not built (${why}); it ${hint}. The portable backend is used and native tests skip.`);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// MusicnnRunner tests on both MusiCNN graphs (fixtures from test/native/dump-engine-fixtures.mjs):
+// overlap reuse == plain per-patch execution bit for bit, threads 1 == threads 2 bit for bit,
+// chunking of the frame stream does not matter, fast kernels vs reference kernels, and the
+// rows against TF.js's CPU backend (|diff| <= 1e-4 per component).
+#include <algorithm>
+#include <cmath>
+
+#include "../src/graph/musicnn_runner.h"
+#include "graph_fixture.h"
+#include "test_util.h"
+
+using namespace chaarfm;
+using namespace chaarfm::test;
+
+namespace {
+
+struct Fixture {
+  GraphSpec graph;
+  std::vector<float> frames, tfjs;
+  size_t patches = 0;
+};
+
+bool Load(const std::string& name, Fixture* f) {
+  const std::string dir = Registry::Fixtures();
+  if (dir.empty()) { std::cout << "  SKIP: no fixtures (--fixtures DIR)\n"; return false; }
+  const std::string base = dir + "/" + name;
+  f->graph = LoadGraph(base);
+  f->graph.outputs = {"model/dense/BiasAdd", "model/Sigmoid"};
+  f->frames = ReadFloats(base + ".frames.bin");
+  f->tfjs = ReadFloats(base + ".tfjs.bin");
+  f->patches = (f->frames.size() / 96 - 187) / 93 + 1;
+  return true;
+}
+
+std::vector<float> Patches(const Fixture& f) {
+  std::vector<float> p;
+  for (size_t k = 0; k < f.patches; ++k)
+    p.insert(p.end(), f.frames.begin() + k * 93 * 96, f.frames.begin() + (k * 93 + 187) * 96);
+  return p;
+}
+
+// Mean of rows as the runner (and the portable path's RowMean) computes it.
+std::vector<float> RowMean(const std::vector<float>& rows, size_t w) {
+  const size_t n = rows.size() / w;
+  std::vector<float> s(rows.begin(), rows.begin() + w);
+  for (size_t r = 1; r < n; ++r) for (size_t j = 0; j < w; ++j) s[j] = s[j] + rows[r * w + j];
+  for (auto& v : s) v = v / static_cast<float>(n);
+  return s;
+}
+
+MusicnnRunner::Result Stream(MusicnnRunner& r, const Fixture& f, size_t chunk) {
+  const size_t n = f.frames.size() / 96;
+  for (size_t k = 0; k < n; k += chunk) r.PushFrames(f.frames.data() + k * 96, std::min(chunk, n - k));
+  return r.Finish();
+}
+
+void CheckGraph(const char* name) {
+  Fixture f;
+  if (!Load(name, &f)) return;
+  MusicnnRunner::Options plain;
+  plain.overlap_reuse = false;
+  MusicnnRunner one(f.graph, 1), two(f.graph, 2), ref(f.graph, 1, plain);
+  CHECK(one.overlap_reuse() && !ref.overlap_reuse());
+  CHECK(one.output_width(0) == 200);
+  const auto patches = Patches(f);
+  const auto rows = ref.RunPatches(patches.data(), f.patches);
+  // TF.js rows
+  size_t off = 0;
+  for (size_t o = 0; o < 2; ++o) {
+    const size_t w = one.output_width(o);
+    double worst = 0;
+    for (size_t i = 0; i < f.patches * w; ++i) worst = std::max(worst, double(std::fabs(rows[o][i] - f.tfjs[off + i])));
+    off += f.patches * w;
+    CHECK_MSG(worst <= 1e-4, name << " output " << o << " vs TF.js: max |diff| " << worst);
+    std::cout << "  " << name << " output " << o << ": max |native - tfjs| = " << worst << "\n";
+  }
+  // streaming with reuse (several chunkings, 1 and 2 threads) == per-patch, bit for bit
+  for (size_t chunk : {size_t(1), size_t(50), size_t(1000)}) {
+    auto a = Stream(one, f, chunk);
+    auto b = Stream(two, f, chunk);
+    auto c = Stream(ref, f, chunk);
+    CHECK(a.patches == f.patches && b.patches == f.patches && c.patches == f.patches && a.finite);
+    for (size_t o = 0; o < 2; ++o) {
+      const auto want = RowMean(rows[o], one.output_width(o));
+      CHECK_MSG(BitEqual(a.means[o], want), name << " reuse vs per-patch, chunk " << chunk << " output " << o);
+      CHECK_MSG(BitEqual(b.means[o], want), name << " threads 2 vs per-patch, chunk " << chunk << " output " << o);
+      CHECK_MSG(BitEqual(c.means[o], want), name << " plain stream vs per-patch, chunk " << chunk);
+    }
+  }
+  // explicit patches on 2 threads, batch 1 vs batch 4
+  MusicnnRunner::Options b1;
+  b1.batch = 1;
+  MusicnnRunner single(f.graph, 2, b1);
+  const auto rows2 = single.RunPatches(patches.data(), f.patches);
+  CHECK(BitEqual(rows2[0], rows[0]) && BitEqual(rows2[1], rows[1]));
+  // generic reference kernels: same engine, reuse == per-patch bit for bit, close to fast path
+  MusicnnRunner::Options slow;
+  slow.fast_kernels = false;
+  MusicnnRunner gen(f.graph, 2, slow);
+  const auto grows = gen.RunPatches(patches.data(), f.patches);
+  auto g = Stream(gen, f, 77);
+  CHECK(BitEqual(g.means[0], RowMean(grows[0], 200)));
+  double worst = 0;
+  for (size_t i = 0; i < grows[0].size(); ++i) worst = std::max(worst, double(std::fabs(grows[0][i] - rows[0][i])));
+  CHECK_MSG(worst <= 1e-4, name << " reference kernels vs fast: " << worst);
+  std::cout << "  " << name << ": max |reference kernels - fast| = " << worst << "\n";
+  // too short for one patch: no rows
+  one.PushFrames(f.frames.data(), 186);
+  auto none = one.Finish();
+  CHECK(none.patches == 0);
+}
+
+}  // namespace
+
+TEST(runner_msd_musicnn) { CheckGraph("msd"); }
+TEST(runner_genre_dortmund) { CheckGraph("genre"); }

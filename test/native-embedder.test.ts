@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The native Embedder (src/embed/native-embedder.ts over the addon) end to end:
+ *  - fidelity against the portable wasm backend on generated music-like audio (20 s and 4 min):
+ *    every component within 1e-4 and cosine >= 0.999999; Essentia's own regression case
+ *    (vignesh.wav through genre_dortmund's model/Sigmoid) within Essentia's 1e-5;
+ *  - the same vector for threads 1 and 2 and run after run; `peak` equal to the wasm one;
+ *  - the session streams exactly like the TypeScript pipeline (resampled length, frame count);
+ *  - the event loop keeps ticking during an embed; progress, abort, too-short audio, close().
+ * Skips, saying why, when the addon is not built; the fidelity tests also skip when the addon
+ * was built with the development stand-in engine (binding.info().engine === 'stand-in').
+ */
+import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { Resampler } from '../src/audio/resample.js';
+import { writeClip } from '../src/audio/synth-clip.js';
+import { createEmbedder, loadNativeAddon } from '../src/embed/create-embedder.js';
+import type { Embedder, EmbedProgress, EmbedResult } from '../src/embed/embedder.js';
+import { frameCount } from '../src/embed/frames.js';
+import { openModelFile } from '../src/embed/model-file.js';
+import { asBinding, graphToSpec, type Binding } from '../src/embed/native-binding.js';
+import { AudioTooShortError } from '../src/embed/wasm-embedder.js';
+import { fixturesDir } from './support/fixtures.js';
+
+let binding: Binding | undefined;
+let noAddon: string | false = false;
+try {
+  const addon = loadNativeAddon();
+  binding = asBinding(addon.binding, addon.path);
+} catch (err) {
+  noAddon = `native addon not built (${(err as Error).message.split('\n')[0].slice(0, 200)}); run npm run build:native`;
+}
+const engine = binding?.info().engine;
+const noEngine: string | false = noAddon || (engine !== 'musicnn' && `the addon was built with the ${engine} engine, not MusiCNN`);
+
+/** Expected model/Sigmoid values from test_tensorflowpredictmusicnn.py (MTG/essentia). */
+const ESSENTIA_EXPECTED = [0.00893995, 0.650628, 0.0017924, 0.10297492, 0.15139213, 0.13975027, 0.07960042, 0.01067388, 0.04935676];
+
+let dir: string;
+let native: Embedder | undefined;
+const clip = (name: string) => path.join(dir, name);
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'chaarfm-native-'));
+  await writeClip(clip('music-20s.wav'), { seconds: 20, seed: 11 });
+  await writeClip(clip('music-60s.wav'), { seconds: 60, seed: 5, sampleRate: 48000 });
+  await writeClip(clip('short-2s.wav'), { seconds: 2, seed: 2 });
+  if (!noAddon) native = await createEmbedder({ backend: 'native', threads: 1 });
+});
+
+after(async () => {
+  await native?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Max |a - b| and the cosine similarity of two vectors. */
+function compare(a: Float32Array, b: Float32Array): { maxDiff: number; cosine: number } {
+  assert.equal(a.length, b.length);
+  let maxDiff = 0;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return { maxDiff, cosine: dot / Math.sqrt(na * nb) };
+}
+
+async function wasmEmbed(file: string, threads = 1): Promise<EmbedResult> {
+  const e = await createEmbedder({ backend: 'wasm', threads });
+  try {
+    return await e.embed(file);
+  } finally {
+    await e.close();
+  }
+}
+
+async function fidelity(t: { diagnostic(m: string): void }, file: string, patches: number): Promise<void> {
+  const [w, n] = [await wasmEmbed(file), await native!.embed(file)];
+  assert.equal(n.patches, patches);
+  assert.equal(w.patches, patches);
+  assert.equal(n.vector.length, 200);
+  const { maxDiff, cosine } = compare(n.vector, w.vector);
+  t.diagnostic(`${path.basename(file)}: max |native - wasm| ${maxDiff.toExponential(2)}, cosine ${cosine.toFixed(9)}`);
+  assert.ok(maxDiff <= 1e-4, `max diff ${maxDiff}`);
+  assert.ok(cosine >= 0.999999, `cosine ${cosine}`);
+  assert.equal(n.peak, w.peak);
+  assert.equal(n.duration, w.duration);
+}
+
+test('native equals the wasm backend on 20 s of music within 1e-4, cosine >= 0.999999', { skip: noEngine }, async (t) => {
+  await fidelity(t, clip('music-20s.wav'), 12); // 1252 frames -> floor((1252 - 187) / 93) + 1
+});
+
+test('native equals the wasm backend on a 4-minute clip within 1e-4, cosine >= 0.999999', { skip: noEngine, timeout: 600_000 }, async (t) => {
+  const file = clip('music-240s.wav');
+  await writeClip(file, { seconds: 240, seed: 23 });
+  await fidelity(t, file, 160); // 15001 frames -> floor((15001 - 187) / 93) + 1
+});
+
+test("native reproduces Essentia's MusiCNN regression (vignesh.wav, genre_dortmund, model/Sigmoid) within 1e-5", { skip: noEngine }, async (t) => {
+  const fx = fixturesDir();
+  if (!fx) return t.skip('Essentia regression fixtures not found (set CHAARFM_ESSENTIA_FIXTURES)');
+  const e = await createEmbedder({
+    backend: 'native',
+    threads: 1,
+    modelPath: path.join(fx, 'genre_dortmund_musicnn_msd.pb'),
+    outputNode: 'model/Sigmoid',
+  });
+  try {
+    const r = await e.embed(path.join(fx, 'vignesh.wav'));
+    assert.equal(r.patches, 1);
+    assert.equal(r.vector.length, ESSENTIA_EXPECTED.length);
+    const worst = Math.max(...ESSENTIA_EXPECTED.map((v, i) => Math.abs(v - r.vector[i])));
+    t.diagnostic(`max abs error vs Essentia: ${worst.toExponential(2)}`);
+    assert.ok(worst <= 1e-5, `values ${Array.from(r.vector).join(', ')}; max error ${worst}`);
+  } finally {
+    await e.close();
+  }
+});
+
+test('the same vector for threads 1 and 2, and run after run', { skip: noAddon }, async () => {
+  const two = await createEmbedder({ backend: 'native', threads: 2 });
+  try {
+    const a = await native!.embed(clip('music-20s.wav'));
+    const b = await native!.embed(clip('music-20s.wav'));
+    const c = await two.embed(clip('music-20s.wav'));
+    const [d, e] = await Promise.all([two.embed(clip('music-20s.wav')), native!.embed(clip('music-20s.wav'))]);
+    for (const r of [b, c, d, e]) assert.deepEqual(Buffer.from(r.vector.buffer), Buffer.from(a.vector.buffer));
+  } finally {
+    await two.close();
+  }
+});
+
+test('tags: the mean of tagsNode comes back beside the vector', { skip: noAddon }, async () => {
+  const e = await createEmbedder({ backend: 'native', threads: 1, tagsNode: 'model/Sigmoid' });
+  try {
+    const r = await e.embed(clip('music-20s.wav'));
+    assert.equal(r.vector.length, 200);
+    assert.equal(r.tags?.length, 50);
+    if (!noEngine) assert.ok(r.tags!.every((v) => v >= 0 && v <= 1));
+  } finally {
+    await e.close();
+  }
+});
+
+test('a session streams like the TypeScript pipeline: same resampled length and frame count', { skip: noAddon }, async () => {
+  const model = await openModelFile();
+  const handle = binding!.createModel(graphToSpec(model.graph, [model.outputNode]));
+  const rate = 44100;
+  for (const n of [rate * 7 + 99, 4096 * 80]) {
+    const x = new Float32Array(n).map((_, i) => 0.3 * Math.sin(i / 10));
+    const session = await binding!.openSession(handle, rate, 1);
+    for (let p = 0; p < n; p += 5000) await binding!.sessionPush(session, x.subarray(p, p + 5000));
+    const r = await binding!.sessionFinish(session);
+    binding!.sessionClose(session);
+    const rs = await Resampler.create(rate);
+    let out = 0;
+    out += rs.push(x).length;
+    out += rs.end().length;
+    rs.dispose();
+    assert.equal(r.outputSamples, out, `n=${n}`);
+    assert.equal(r.frames, frameCount(out));
+    assert.equal(r.patches, Math.floor((r.frames - 187) / 93) + 1);
+    assert.ok(Math.abs(r.peak - 0.3) < 1e-3);
+  }
+  await assert.rejects(
+    (async () => {
+      const s = await binding!.openSession(handle, rate, 1);
+      binding!.sessionClose(s);
+      await binding!.sessionPush(s, new Float32Array(10));
+    })(),
+    /The native session is closed/,
+  );
+  assert.throws(() => binding!.openSession(handle, rate, 0), (e: Error) => e instanceof RangeError && /for threads/.test(e.message));
+  assert.throws(() => binding!.openSession({} as never, rate, 1), (e: Error) => e instanceof TypeError && /for model/.test(e.message));
+});
+
+test('the event loop keeps ticking while a 60 s clip is embedded; progress climbs to 1', { skip: noAddon }, async () => {
+  let maxLag = 0;
+  let last = performance.now();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    maxLag = Math.max(maxLag, now - last - 10);
+    last = now;
+  }, 10);
+  const progress: EmbedProgress[] = [];
+  try {
+    const r = await native!.embed(clip('music-60s.wav'), { onProgress: (p) => progress.push(p) });
+    assert.equal(r.patches, 39);
+    assert.ok(Math.abs(r.duration - 60) < 0.01);
+  } finally {
+    clearInterval(tick);
+  }
+  assert.ok(maxLag < 100, `the main thread stalled for ${maxLag.toFixed(0)} ms`);
+  assert.equal(progress[0].stage, 'decode');
+  const inference = progress.filter((p) => p.stage === 'inference').map((p) => p.fraction);
+  assert.ok(inference.length >= 2, 'inference progress was reported');
+  assert.ok(inference.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= inference[i - 1])), `fractions ${inference}`);
+  assert.equal(inference.at(-1), 1);
+});
+
+test('a readable stream gives the same vector as the file path', { skip: noAddon }, async () => {
+  const a = await native!.embed(clip('music-20s.wav'));
+  const b = await native!.embed(createReadStream(clip('music-20s.wav')));
+  assert.deepEqual(b.vector, a.vector);
+});
+
+test('rejects audio shorter than one patch with AudioTooShortError', { skip: noAddon }, async () => {
+  await assert.rejects(
+    native!.embed(clip('short-2s.wav')),
+    (e: Error) => e instanceof AudioTooShortError && e.message === 'Audio too short (2.0 s; MusiCNN needs 3 s)',
+  );
+});
+
+test('abort rejects with an AbortError and leaves the embedder usable', { skip: noAddon }, async () => {
+  const ac = new AbortController();
+  const p = native!.embed(clip('music-60s.wav'), { signal: ac.signal });
+  setTimeout(() => ac.abort(new Error('stop')), 30);
+  await assert.rejects(p, (e: Error) => e.name === 'AbortError' && (e as NodeJS.ErrnoException).code === 'ABORT_ERR');
+  const r = await native!.embed(clip('music-20s.wav'));
+  assert.equal(r.patches, 12);
+});
+
+test('close() fails the job in flight and refuses new work', { skip: noAddon }, async () => {
+  const e = await createEmbedder({ backend: 'native', threads: 1 });
+  const p = e.embed(clip('music-60s.wav'));
+  await new Promise((r) => setTimeout(r, 50));
+  await e.close();
+  await assert.rejects(p, /The embedder was closed/);
+  await assert.rejects(e.embed(clip('music-20s.wav')), /The embedder is closed/);
+  await e.close(); // idempotent
+});
