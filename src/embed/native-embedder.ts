@@ -62,15 +62,20 @@ export class NativeEmbedder implements Embedder {
     if (signal?.aborted) throw abortError(signal);
     const b = this.opts.binding;
     const ac = new AbortController();
-    let rejectAbort!: (e: Error) => void;
-    const aborted = new Promise<never>((_, reject) => (rejectAbort = reject));
-    aborted.catch(() => {});
-    const onAbort = () => {
-      ac.abort(signal?.reason);
-      rejectAbort(abortError(signal));
-    };
+    const onAbort = () => ac.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted]);
+    // Each awaited step also ends on abort. Not Promise.race with one long-lived promise: every
+    // race would leave a reaction on it holding that step's result (a PCM chunk) until the end.
+    const race = <T>(p: Promise<T>): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        const stop = () => reject(abortError(signal));
+        if (ac.signal.aborted) return stop();
+        ac.signal.addEventListener('abort', stop, { once: true });
+        p.then(
+          (v) => (ac.signal.removeEventListener('abort', stop), resolve(v)),
+          (e: unknown) => (ac.signal.removeEventListener('abort', stop), reject(e)),
+        );
+      });
     let session: SessionHandle | undefined;
     try {
       opts.onProgress?.({ stage: 'decode', fraction: 0 });

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Memory stays bounded while the native backend embeds a long track: the decoded PCM must not
+ * pile up in JS (a 6-minute 44.1 kHz track is 63 MB of mono float samples; a leak of every
+ * chunk would hold all of it). Runs in a child process with --expose-gc so each sample of
+ * `arrayBuffers` is taken after a full collection. Skips when the addon is not built.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { writeClip } from '../src/audio/synth-clip.js';
+import { loadNativeAddon } from '../src/embed/create-embedder.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+let noAddon: false | string = false;
+try {
+  loadNativeAddon();
+} catch (e) {
+  noAddon = `native addon not built (${(e as Error).message.slice(0, 120)})`;
+}
+const haveFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+
+test('a 6-minute track does not keep its PCM chunks alive (native backend)', { skip: noAddon || (!haveFfmpeg && 'needs ffmpeg') }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cfw-mem-'));
+  try {
+    const clip = join(dir, 'six-min.wav');
+    await writeClip(clip, { seconds: 360, seed: 3 });
+    const script = join(dir, 'probe.mjs');
+    const embedderUrl = new URL(`file://${join(here, '..', 'src', 'embed', 'create-embedder.js')}`).href;
+    await writeFile(
+      script,
+      `import { createEmbedder } from ${JSON.stringify(embedderUrl)};
+const e = await createEmbedder({ backend: 'native', threads: 1 });
+let max = 0;
+const t = setInterval(() => { global.gc(); max = Math.max(max, process.memoryUsage().arrayBuffers); }, 200);
+const r = await e.embed(${JSON.stringify(clip)});
+clearInterval(t);
+await e.close();
+console.log(JSON.stringify({ maxArrayBuffers: max, patches: r.patches }));
+`,
+    );
+    const r = spawnSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8', timeout: 300000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { maxArrayBuffers: number; patches: number };
+    assert.ok(out.patches > 200, `${out.patches} patches`);
+    assert.ok(out.maxArrayBuffers < 40e6, `JS array buffers reached ${(out.maxArrayBuffers / 1e6).toFixed(1)} MB`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
