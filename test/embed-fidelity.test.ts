@@ -12,16 +12,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fixturesDir } from './support/fixtures.js';
+import { checkEssentiaRegression, fixturesDir } from './support/fixtures.js';
 import { after, before, test } from 'node:test';
 import { createEmbedder } from '../src/embed/create-embedder.js';
 import type { Embedder } from '../src/embed/embedder.js';
 import { AudioTooShortError } from '../src/embed/wasm-embedder.js';
 
-/** Expected model/Sigmoid values from test_tensorflowpredictmusicnn.py (MTG/essentia). */
-const EXPECTED = [0.00893995, 0.650628, 0.0017924, 0.10297492, 0.15139213, 0.13975027, 0.07960042, 0.01067388, 0.04935676];
-/** Essentia's own per-value tolerance in that test. */
-const TOLERANCE = 1e-5;
 
 
 /** A chord plus a decaying 55 Hz kick, `seconds` long, 44.1 kHz stereo 16-bit WAV. */
@@ -46,26 +42,10 @@ after(async () => {
 test("reproduces Essentia's MusiCNN regression (vignesh.wav, genre_dortmund, model/Sigmoid) within 1e-5", async (t) => {
   const fx = fixturesDir();
   if (!fx) return t.skip('Essentia regression fixtures not found (set CHAARFM_ESSENTIA_FIXTURES)');
-  const e = await createEmbedder({
-    backend: 'wasm',
-    threads: 1,
-    modelPath: path.join(fx, 'genre_dortmund_musicnn_msd.pb'),
-    outputNode: 'model/Sigmoid',
-  });
-  try {
-    const r = await e.embed(path.join(fx, 'vignesh.wav'));
-    assert.equal(r.patches, 1);
-    assert.equal(r.vector.length, EXPECTED.length);
-    assert.ok(Math.abs(r.duration - 3.09) < 0.01, `duration ${r.duration}`);
-    const errs = EXPECTED.map((v, i) => Math.abs(v - r.vector[i]));
-    const worst = Math.max(...errs);
-    t.diagnostic(`max abs error vs Essentia: ${worst.toExponential(2)}`);
-    assert.ok(worst <= TOLERANCE, `values ${Array.from(r.vector).join(', ')}; max error ${worst}`);
-    const again = await e.embed(path.join(fx, 'vignesh.wav'));
-    assert.deepEqual(again.vector, r.vector);
-  } finally {
-    await e.close();
-  }
+  const first = await checkEssentiaRegression(createEmbedder, 'wasm', fx);
+  t.diagnostic(`max abs error vs Essentia: ${first.worst.toExponential(2)}`);
+  const again = await checkEssentiaRegression(createEmbedder, 'wasm', fx);
+  assert.deepEqual(again.vector, first.vector);
 });
 
 test('the same file twice gives a bit-identical 200-d vector', async () => {

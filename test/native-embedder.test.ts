@@ -24,7 +24,7 @@ import { frameCount } from '../src/embed/frames.js';
 import { openModelFile } from '../src/embed/model-file.js';
 import { asBinding, graphToSpec, type Binding } from '../src/embed/native-binding.js';
 import { AudioTooShortError } from '../src/embed/wasm-embedder.js';
-import { fixturesDir } from './support/fixtures.js';
+import { checkEssentiaRegression, fixturesDir } from './support/fixtures.js';
 
 let binding: Binding | undefined;
 let noAddon: string | false = false;
@@ -36,9 +36,6 @@ try {
 }
 const engine = binding?.info().engine;
 const noEngine: string | false = noAddon || (engine !== 'musicnn' && `the addon was built with the ${engine} engine, not MusiCNN`);
-
-/** Expected model/Sigmoid values from test_tensorflowpredictmusicnn.py (MTG/essentia). */
-const ESSENTIA_EXPECTED = [0.00893995, 0.650628, 0.0017924, 0.10297492, 0.15139213, 0.13975027, 0.07960042, 0.01067388, 0.04935676];
 
 let dir: string;
 let native: Embedder | undefined;
@@ -108,22 +105,8 @@ test('native equals the wasm backend on a 4-minute clip within 1e-4, cosine >= 0
 test("native reproduces Essentia's MusiCNN regression (vignesh.wav, genre_dortmund, model/Sigmoid) within 1e-5", { skip: noEngine }, async (t) => {
   const fx = fixturesDir();
   if (!fx) return t.skip('Essentia regression fixtures not found (set CHAARFM_ESSENTIA_FIXTURES)');
-  const e = await createEmbedder({
-    backend: 'native',
-    threads: 1,
-    modelPath: path.join(fx, 'genre_dortmund_musicnn_msd.pb'),
-    outputNode: 'model/Sigmoid',
-  });
-  try {
-    const r = await e.embed(path.join(fx, 'vignesh.wav'));
-    assert.equal(r.patches, 1);
-    assert.equal(r.vector.length, ESSENTIA_EXPECTED.length);
-    const worst = Math.max(...ESSENTIA_EXPECTED.map((v, i) => Math.abs(v - r.vector[i])));
-    t.diagnostic(`max abs error vs Essentia: ${worst.toExponential(2)}`);
-    assert.ok(worst <= 1e-5, `values ${Array.from(r.vector).join(', ')}; max error ${worst}`);
-  } finally {
-    await e.close();
-  }
+  const { worst } = await checkEssentiaRegression(createEmbedder, 'native', fx);
+  t.diagnostic(`max abs error vs Essentia: ${worst.toExponential(2)}`);
 });
 
 test('the same vector for threads 1 and 2, and run after run', { skip: noAddon }, async () => {

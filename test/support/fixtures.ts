@@ -21,3 +21,35 @@ export function fixturesDir(): string | undefined {
 export const noVignesh: false | string = existsSync(VIGNESH_WAV)
   ? false
   : `no fixture at ${VIGNESH_WAV} (set CHAARFM_ESSENTIA_FIXTURES)`;
+
+/** Expected model/Sigmoid values of Essentia's test_tensorflowpredictmusicnn.py (MTG/essentia). */
+export const ESSENTIA_EXPECTED = [0.00893995, 0.650628, 0.0017924, 0.10297492, 0.15139213, 0.13975027, 0.07960042, 0.01067388, 0.04935676];
+/** Essentia's own per-value tolerance in that test. */
+export const ESSENTIA_TOLERANCE = 1e-5;
+
+/**
+ * Runs Essentia's MusiCNN regression case (vignesh.wav through genre_dortmund, model/Sigmoid)
+ * on one backend and checks it: one patch, 3.09 s, every value within Essentia's 1e-5.
+ * Returns the largest error (for the test's diagnostic) and the values.
+ */
+export async function checkEssentiaRegression(
+  createEmbedder: (o: { backend: 'wasm' | 'native'; threads: number; modelPath: string; outputNode: string }) => Promise<{
+    embed(p: string): Promise<{ vector: Float32Array; patches: number; duration: number }>;
+    close(): Promise<void>;
+  }>,
+  backend: 'wasm' | 'native',
+  fx: string,
+): Promise<{ worst: number; vector: Float32Array }> {
+  const e = await createEmbedder({ backend, threads: 1, modelPath: join(fx, 'genre_dortmund_musicnn_msd.pb'), outputNode: 'model/Sigmoid' });
+  try {
+    const r = await e.embed(join(fx, 'vignesh.wav'));
+    if (r.patches !== 1) throw new Error(`expected 1 patch, got ${r.patches}`);
+    if (r.vector.length !== ESSENTIA_EXPECTED.length) throw new Error(`expected ${ESSENTIA_EXPECTED.length} values, got ${r.vector.length}`);
+    if (Math.abs(r.duration - 3.09) >= 0.01) throw new Error(`duration ${r.duration}`);
+    const worst = Math.max(...ESSENTIA_EXPECTED.map((v, i) => Math.abs(v - r.vector[i])));
+    if (!(worst <= ESSENTIA_TOLERANCE)) throw new Error(`values ${Array.from(r.vector).join(', ')}; max error ${worst}`);
+    return { worst, vector: r.vector };
+  } finally {
+    await e.close();
+  }
+}
