@@ -5,6 +5,8 @@
  *    every component within 1e-4 and cosine >= 0.999999; Essentia's own regression case
  *    (vignesh.wav through genre_dortmund's model/Sigmoid) within Essentia's 1e-5;
  *  - the same vector for threads 1 and 2 and run after run; `peak` equal to the wasm one;
+ *    threads 2/3 sessions (front end and engine overlapped) == threads 1 bit for bit, and
+ *    close/abort while busy end cleanly;
  *  - the session streams exactly like the TypeScript pipeline (resampled length, frame count);
  *  - the event loop keeps ticking during an embed; progress, abort, too-short audio, close().
  * Skips, saying why, when the addon is not built; the fidelity tests also skip when the addon
@@ -220,4 +222,49 @@ test('close() fails the job in flight and refuses new work', { skip: noAddon }, 
   await assert.rejects(p, /The embedder was closed/);
   await assert.rejects(e.embed(clip('music-20s.wav')), /The embedder is closed/);
   await e.close(); // idempotent
+});
+
+test('threads 2 (front end and engine overlapped): same means as threads 1; close or abort while busy ends cleanly', { skip: noAddon }, async () => {
+  const model = await openModelFile();
+  const handle = binding!.createModel(graphToSpec(model.graph, [model.outputNode]));
+  const rate = 44100;
+  const x = new Float32Array(rate * 40).map((_, i) => 0.3 * Math.sin(i / 10) + 0.1 * Math.sin(i / 3.7));
+  const run = async (threads: number, chunk: number) => {
+    const s = await binding!.openSession(handle, rate, threads);
+    try {
+      for (let p = 0; p < x.length; p += chunk) await binding!.sessionPush(s, x.subarray(p, p + chunk));
+      return await binding!.sessionFinish(s);
+    } finally {
+      binding!.sessionClose(s);
+    }
+  };
+  const one = await run(1, 5000);
+  for (const [threads, chunk] of [[2, 5000], [2, x.length], [3, 777]]) {
+    const r = await run(threads, chunk);
+    assert.equal(r.patches, one.patches);
+    assert.equal(r.frames, one.frames);
+    assert.deepEqual(Buffer.from(r.means[0].buffer), Buffer.from(one.means[0].buffer), `threads ${threads}, chunk ${chunk}`);
+  }
+  // close while a push that fills the queue is in flight: the push ends, the session is gone
+  const s = await binding!.openSession(handle, rate, 2);
+  const pushing = binding!.sessionPush(s, x);
+  binding!.sessionClose(s);
+  const p = await pushing;
+  assert.ok(p.frames > 0);
+  await assert.rejects(async () => binding!.sessionFinish(s), /The native session is closed/);
+  // close a session with queued work that never finishes
+  const s2 = await binding!.openSession(handle, rate, 2);
+  await binding!.sessionPush(s2, x);
+  binding!.sessionClose(s2);
+
+  const two = await createEmbedder({ backend: 'native', threads: 2 });
+  const ac = new AbortController();
+  const aborted = two.embed(clip('music-60s.wav'), { signal: ac.signal });
+  setTimeout(() => ac.abort(new Error('stop')), 30);
+  await assert.rejects(aborted, (e: Error) => e.name === 'AbortError');
+  assert.equal((await two.embed(clip('music-20s.wav'))).patches, 12);
+  const busy = two.embed(clip('music-60s.wav'));
+  await new Promise((r) => setTimeout(r, 50));
+  await two.close();
+  await assert.rejects(busy, /The embedder was closed/);
 });

@@ -2,6 +2,7 @@
 // See session.h.
 #include "session.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -27,14 +28,38 @@ void RunnerPool::Give(int threads, std::unique_ptr<MusicnnRunner> runner) {
 }
 
 Session::Session(std::shared_ptr<RunnerPool> pool, double sample_rate, int threads)
-    : resampler_(sample_rate), pool_(std::move(pool)), threads_(threads), runner_(pool_->Take(threads)) {}
+    : resampler_(sample_rate),
+      pool_(std::move(pool)),
+      runner_threads_(threads >= 2 ? threads - 1 : threads),
+      overlap_(threads >= 2),
+      runner_(pool_->Take(runner_threads_)) {
+  if (overlap_) worker_ = std::thread(&Session::InferenceLoop, this);
+}
+
+Session::~Session() {
+  if (worker_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    worker_.join();
+  }
+}
 
 Session::Progress Session::Snapshot() const {
   return {resampler_.input_samples(), frame_count_, PatchCount(frame_count_), peak_};
 }
 
+void Session::ThrowIfFailed() {
+  if (!overlap_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_) std::rethrow_exception(error_);
+}
+
 Session::Progress Session::Push(const float* pcm, size_t n) {
   if (finished_) throw std::logic_error("Session::Push() after Finish()");
+  ThrowIfFailed();
   float peak = peak_;
   for (size_t i = 0; i < n; i++) {
     float a = std::fabs(pcm[i]);
@@ -53,8 +78,61 @@ void Session::FeedResampled() {
   if (count == 0) return;
   bands_.resize(count * kMelBands);
   mel_.Compute(frames_.data(), count, bands_.data());
-  runner_->PushFrames(bands_.data(), count);
+  Deliver(count);
+}
+
+void Session::Deliver(size_t count) {
+  if (!overlap_) {
+    runner_->PushFrames(bands_.data(), count);
+  } else {
+    for (size_t pos = 0; pos < count; pos += kMaxPieceFrames) {
+      Enqueue(bands_.data() + pos * kMelBands, std::min(kMaxPieceFrames, count - pos));
+    }
+  }
   frame_count_ += count;
+}
+
+void Session::Enqueue(const float* bands, size_t count) {
+  std::unique_lock<std::mutex> lock(mu_);
+  space_cv_.wait(lock, [&] { return error_ || queued_frames_ == 0 || queued_frames_ + count <= kMaxQueuedFrames; });
+  if (error_) std::rethrow_exception(error_);
+  std::vector<float> item;
+  if (!spare_.empty()) {
+    item = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  item.assign(bands, bands + count * kMelBands);
+  queue_.push_back(std::move(item));
+  queued_frames_ += count;
+  lock.unlock();
+  work_cv_.notify_one();
+}
+
+void Session::InferenceLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stop_ || input_done_ || !queue_.empty(); });
+    if (stop_ || queue_.empty()) return;  // stopped, or the input ended and all of it ran
+    std::vector<float> item = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    size_t count = item.size() / kMelBands;
+    try {
+      runner_->PushFrames(item.data(), count);
+    } catch (...) {
+      lock.lock();
+      error_ = std::current_exception();
+      queue_.clear();
+      queued_frames_ = 0;
+      lock.unlock();
+      space_cv_.notify_all();
+      return;
+    }
+    lock.lock();
+    queued_frames_ -= count;
+    if (spare_.size() < 2) spare_.push_back(std::move(item));
+    space_cv_.notify_all();
+  }
 }
 
 Session::Result Session::Finish() {
@@ -62,14 +140,24 @@ Session::Result Session::Finish() {
   finished_ = true;
   pcm16_.clear();
   resampler_.End(&pcm16_);
+  ThrowIfFailed();
   FeedResampled();
   frames_.clear();
   size_t count = cutter_.End(&frames_);
   if (count > 0) {
     bands_.resize(count * kMelBands);
     mel_.Compute(frames_.data(), count, bands_.data());
-    runner_->PushFrames(bands_.data(), count);
-    frame_count_ += count;
+    Deliver(count);
+  }
+  if (overlap_) {  // let the inference thread run what is queued, then end it
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      input_done_ = true;
+    }
+    work_cv_.notify_all();
+    worker_.join();
+    if (error_) std::rethrow_exception(error_);
+    std::vector<std::vector<float>>().swap(spare_);
   }
   MusicnnRunner::Result r = runner_->Finish();
   Result out;
@@ -80,7 +168,7 @@ Session::Result Session::Finish() {
   out.input_samples = resampler_.input_samples();
   out.output_samples = resampler_.output_samples();
   out.peak = peak_;
-  pool_->Give(threads_, std::move(runner_));  // ready for a new stream
+  pool_->Give(runner_threads_, std::move(runner_));  // ready for a new stream
   std::vector<float>().swap(pcm16_);
   std::vector<float>().swap(frames_);
   std::vector<float>().swap(bands_);

@@ -3,13 +3,30 @@
 // MelFrontend -> MusicnnRunner::PushFrames; Finish() -> the mean of each output over the
 // patches, the patch count, the frame count. Memory stays bounded: samples and frames are
 // handed on as soon as they are complete (the runner keeps what its patches need).
-// Plain synchronous C++: the addon runs Push/Finish on a worker thread, one call at a time.
+// The addon runs Push/Finish on a worker thread, one call at a time.
+//
+// With threads == 1 everything runs on the calling thread, in that order. With threads >= 2
+// the front end and the engine overlap: Push resamples and computes mel frames on the calling
+// thread and hands them, in order, to one inference thread owned by the session through a
+// bounded queue (at most kMaxQueuedFrames frames waiting or being run; Push blocks while it is
+// full); the engine then uses threads - 1 threads for its own work. The runner sees the same
+// frames in the same order (only the chunking of PushFrames differs, which does not change its
+// results, nor does its thread count), so results are bit-identical to threads == 1.
+// Consequences: Progress counts frames computed by the front end; with threads >= 2 up to
+// kMaxQueuedFrames of them may not have been run by the engine yet. An exception on the
+// inference thread is rethrown by the next Push or Finish (and every call after it). Finish
+// drains the queue and joins the thread; the destructor (close while busy, or after an error)
+// stops it after the PushFrames call in progress (at most kMaxPieceFrames frames) and joins it.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
+#include <deque>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "audio/mel_frontend.h"
@@ -47,6 +64,12 @@ class Session {
  public:
   // throws std::invalid_argument for a bad rate, std::runtime_error from the engine
   Session(std::shared_ptr<RunnerPool> pool, double sample_rate, int threads);
+  ~Session();  // stops and joins the inference thread, if any
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  static constexpr size_t kMaxPieceFrames = 2 * kPatchHop;   // frames per queued item, at most
+  static constexpr size_t kMaxQueuedFrames = 8 * kPatchHop;  // queued + in the engine, at most
 
   struct Progress {
     size_t input_samples;  // at the source rate
@@ -69,18 +92,34 @@ class Session {
 
  private:
   void FeedResampled();
+  void Deliver(size_t count);   // bands_[0, count) to the runner, or to the queue
+  void Enqueue(const float* bands, size_t count);
+  void InferenceLoop();         // the inference thread
+  void ThrowIfFailed();         // rethrows the inference thread's exception, if any
   Progress Snapshot() const;
 
   Resampler resampler_;
   FrameCutter cutter_;
   MelFrontend mel_;
   std::shared_ptr<RunnerPool> pool_;
-  int threads_;
+  int runner_threads_;  // threads for the engine: threads, or threads - 1 when overlapping
+  bool overlap_;        // threads >= 2: an inference thread runs the engine
   std::unique_ptr<MusicnnRunner> runner_;  // back to the pool after Finish(); dropped otherwise
   std::vector<float> pcm16_, frames_, bands_;
   size_t frame_count_ = 0;
   float peak_ = 0.f;
   bool finished_ = false;
+
+  // the queue to the inference thread (overlap_ only), guarded by mu_
+  std::mutex mu_;
+  std::condition_variable work_cv_;   // to the inference thread: an item, the end, or stop
+  std::condition_variable space_cv_;  // to Push/Finish: room in the queue, or an error
+  std::deque<std::vector<float>> queue_;
+  std::vector<std::vector<float>> spare_;  // recycled item buffers
+  size_t queued_frames_ = 0;               // in queue_ plus the item being run
+  bool input_done_ = false, stop_ = false;
+  std::exception_ptr error_;
+  std::thread worker_;  // last: started once everything above exists
 };
 
 }  // namespace chaarfm
