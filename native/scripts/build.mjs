@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cmakeJsEnv } from './node-headers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -20,7 +21,7 @@ const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
 const r = spawnSync(
   process.execPath,
   [cmakeJs, 'compile', '--config', 'Release', ...(tests ? ['--CDCHAARFM_BUILD_TESTS=ON'] : []), ...extra],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: 'inherit', env: cmakeJsEnv() },
 );
 if (r.status !== 0) {
   const why = r.error ? r.error.message : `cmake-js exited with ${r.status ?? r.signal}`;

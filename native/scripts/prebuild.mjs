@@ -13,10 +13,11 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cmakeJsEnv } from './node-headers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
-execFileSync(process.execPath, [cmakeJs, 'rebuild', '--config', 'Release', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+execFileSync(process.execPath, [cmakeJs, 'rebuild', '--config', 'Release', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env: cmakeJsEnv() });
 
 const built = path.join(root, 'build', 'Release', 'chaarfm.node');
 const dest = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
