@@ -13,12 +13,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeToPcm, resolveFfmpeg } from '../src/audio/ffmpeg.js';
-import { Resampler } from '../src/audio/resample.js';
+import { resampleAll } from '../src/audio/resample.js';
 import { writeClip } from '../src/audio/synth-clip.js';
 import { createEmbedder, loadNativeAddon } from '../src/embed/create-embedder.js';
-import { FrameCutter } from '../src/embed/frames.js';
+import { cutFrames } from '../src/embed/frames.js';
 import { EssentiaMel, MelReference } from '../src/embed/mel.js';
 import { asBinding } from '../src/embed/native-binding.js';
+import { concatFloat32 } from '../src/util/float32.js';
 
 const seconds = Number(process.argv[2] ?? 240);
 const addon = loadNativeAddon();
@@ -32,9 +33,7 @@ try {
   const pcm = await decodeToPcm(file, { ffmpegPath: await resolveFfmpeg() });
   const parts: Float32Array[] = [];
   for await (const c of pcm) parts.push(c);
-  const x = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) (x.set(p, o), (o += p.length));
+  const x = concatFloat32(parts);
 
   const time = async (f: () => unknown | Promise<unknown>) => {
     const t0 = performance.now();
@@ -42,27 +41,15 @@ try {
     return (performance.now() - t0) / 1000;
   };
   // 1. resampling
-  let y16 = new Float32Array(0);
+  let y16: Float32Array = new Float32Array(0);
   const tWasm = await time(async () => {
-    const r = await Resampler.create(pcm.sampleRate);
-    const out: Float32Array[] = [];
-    for (let p = 0; p < x.length; p += 16384) out.push(r.push(x.subarray(p, p + 16384)));
-    out.push(r.end());
-    r.dispose();
-    y16 = new Float32Array(out.reduce((a, q) => a + q.length, 0));
-    let k = 0;
-    for (const q of out) (y16.set(q, k), (k += q.length));
+    y16 = await resampleAll(x, pcm.sampleRate, 16384);
   });
   const tNat = await time(() => b.resample(x, pcm.sampleRate, 16384));
   console.log(`resample: wasm ${tWasm.toFixed(3)} s (${(seconds / tWasm).toFixed(0)}x realtime), native ${tNat.toFixed(3)} s (${(seconds / tNat).toFixed(0)}x), ratio ${(tWasm / tNat).toFixed(1)}x`);
 
   // 2. frames + mel
-  const cut = new FrameCutter();
-  const f1 = cut.push(y16);
-  const f2 = cut.end();
-  const frames = new Float32Array(f1.length + f2.length);
-  frames.set(f1);
-  frames.set(f2, f1.length);
+  const frames = cutFrames(y16);
   const nFrames = frames.length / 512;
   const ref = new MelReference();
   const tRef = await time(() => ref.compute(frames));

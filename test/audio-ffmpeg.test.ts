@@ -4,7 +4,7 @@
  * before resampling, and the errors bad media produce. Test audio is made with ffmpeg itself in
  * a temporary folder that is removed afterwards; everything skips when ffmpeg is absent.
  */
-import { concatFloat32 } from './support/concat.js';
+import { concatFloat32 } from '../src/util/float32.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -4,11 +4,10 @@
  * (src_simple, end_of_input = 1) sample for sample whatever the chunking, uses Essentia's
  * float32 ratio, keeps Essentia's end-of-stream rule, and passes 16 kHz through.
  */
-import { concatFloat32 } from './support/concat.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import lsr from '@alexanderolsen/libsamplerate-js';
-import { ESSENTIA_BLOCK, Resampler, TARGET_RATE, essentiaRatio } from '../src/audio/resample.js';
+import { ESSENTIA_BLOCK, Resampler, TARGET_RATE, essentiaRatio, resampleAll } from '../src/audio/resample.js';
 
 /** A deterministic test signal: two tones and some LCG noise. */
 function signal(n: number, seed = 1): Float32Array {
@@ -34,14 +33,7 @@ async function oneShot(x: Float32Array, rate: number): Promise<Float32Array> {
   return y;
 }
 
-async function streamed(x: Float32Array, rate: number, chunk: number): Promise<Float32Array> {
-  const r = await Resampler.create(rate);
-  const parts: Float32Array[] = [];
-  for (let i = 0; i < x.length; i += chunk) parts.push(r.push(x.subarray(i, i + chunk)));
-  parts.push(r.end());
-  r.dispose();
-  return concatFloat32(parts);
-}
+const streamed = (x: Float32Array, rate: number, chunk: number): Promise<Float32Array> => resampleAll(x, rate, chunk);
 
 test('uses the float32 ratio Essentia computes, not the double one', () => {
   assert.equal(essentiaRatio(44100), Math.fround(16000 / 44100));

@@ -18,20 +18,15 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Resampler } from '../src/audio/resample.js';
+import { resampleAll } from '../src/audio/resample.js';
 import { loadNativeAddon } from '../src/embed/create-embedder.js';
-import { FrameCutter } from '../src/embed/frames.js';
+import { cutFrames } from '../src/embed/frames.js';
+import type { Binding } from '../src/embed/native-binding.js';
+import { concatFloat32 } from '../src/util/float32.js';
 import { MelReference } from '../src/embed/mel.js';
-import { asBinding, type Binding } from '../src/embed/native-binding.js';
+import { loadTestBinding } from './support/native-addon.js';
 
-let binding: Binding | undefined;
-let skip: string | false = false;
-try {
-  const addon = loadNativeAddon();
-  binding = asBinding(addon.binding, addon.path);
-} catch (err) {
-  skip = `native addon not built (${(err as Error).message.split('\n')[0].slice(0, 200)}); run npm run build:native`;
-}
+const { binding, skip } = loadTestBinding();
 
 /** A music-like mono signal: a chord, a decaying bass hit, a bit of deterministic noise. */
 function signal(n: number, rate: number, seed = 1): Float32Array {
@@ -49,23 +44,7 @@ function signal(n: number, rate: number, seed = 1): Float32Array {
   return x;
 }
 
-async function tsResample(x: Float32Array, rate: number, chunk: number): Promise<Float32Array> {
-  const r = await Resampler.create(rate);
-  try {
-    const parts: Float32Array[] = [];
-    for (let p = 0; p < x.length; p += chunk) parts.push(r.push(x.subarray(p, p + chunk)));
-    parts.push(r.end());
-    const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  } finally {
-    r.dispose();
-  }
-}
+const tsResample = (x: Float32Array, rate: number, chunk: number): Promise<Float32Array> => resampleAll(x, rate, chunk);
 
 /** Number of positions where a and b are not bit-identical (lengths must match). */
 function mismatches(a: Float32Array, b: Float32Array): number {
@@ -114,18 +93,10 @@ test('native resampling rejects a bad rate with a RangeError naming sampleRate',
 
 test('native mel bands match MelReference within 1e-5 per value (in fact bit for bit)', { skip }, async (t) => {
   const x = signal(16000 * 20, 16000, 7);
-  const cutter = new FrameCutter();
-  const a = cutter.push(x);
-  const b = cutter.end();
-  const frames = new Float32Array(a.length + b.length);
-  frames.set(a);
-  frames.set(b, a.length);
   // an all-zero frame and a full-scale one too
   const extra = new Float32Array(2 * 512);
   extra.fill(1, 512);
-  const all = new Float32Array(frames.length + extra.length);
-  all.set(frames);
-  all.set(extra, frames.length);
+  const all = concatFloat32([cutFrames(x), extra]);
   const ref = new MelReference().compute(all);
   const nat = await binding!.melBands(all);
   const worst = maxAbsDiff(ref, nat);
@@ -136,12 +107,7 @@ test('native mel bands match MelReference within 1e-5 per value (in fact bit for
 test('native frame cutter + mel equals FrameCutter + MelReference on streamed 16 kHz audio', { skip }, async () => {
   for (const n of [16000 * 4 + 17, 256 * 300, 1, 0]) {
     const x = signal(n, 16000, 3);
-    const cutter = new FrameCutter();
-    const a = cutter.push(x);
-    const b = cutter.end();
-    const frames = new Float32Array(a.length + b.length);
-    frames.set(a);
-    frames.set(b, a.length);
+    const frames = cutFrames(x);
     const ref = new MelReference().compute(frames);
     const nat = await binding!.frontend(x);
     assert.ok(maxAbsDiff(ref, nat) <= 1e-5, `n=${n}`);

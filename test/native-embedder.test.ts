@@ -20,22 +20,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Resampler } from '../src/audio/resample.js';
 import { writeClip } from '../src/audio/synth-clip.js';
-import { createEmbedder, loadNativeAddon } from '../src/embed/create-embedder.js';
+import { createEmbedder } from '../src/embed/create-embedder.js';
 import type { Embedder, EmbedProgress, EmbedResult } from '../src/embed/embedder.js';
 import { frameCount } from '../src/embed/frames.js';
 import { openModelFile } from '../src/embed/model-file.js';
-import { asBinding, graphToSpec, type Binding } from '../src/embed/native-binding.js';
+import { graphToSpec } from '../src/embed/native-binding.js';
 import { AudioTooShortError } from '../src/embed/wasm-embedder.js';
+import { loadTestBinding } from './support/native-addon.js';
 import { checkEssentiaRegression, fixturesDir } from './support/fixtures.js';
 
-let binding: Binding | undefined;
-let noAddon: string | false = false;
-try {
-  const addon = loadNativeAddon();
-  binding = asBinding(addon.binding, addon.path);
-} catch (err) {
-  noAddon = `native addon not built (${(err as Error).message.split('\n')[0].slice(0, 200)}); run npm run build:native`;
-}
+const { binding, skip: noAddon } = loadTestBinding();
 const engine = binding?.info().engine;
 const noEngine: string | false = noAddon || (engine !== 'musicnn' && `the addon was built with the ${engine} engine, not MusiCNN`);
 

@@ -13,15 +13,10 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeClip } from '../src/audio/synth-clip.js';
-import { loadNativeAddon } from '../src/embed/create-embedder.js';
+import { loadTestBinding } from './support/native-addon.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-let noAddon: false | string = false;
-try {
-  loadNativeAddon();
-} catch (e) {
-  noAddon = `native addon not built (${(e as Error).message.slice(0, 120)})`;
-}
+const noAddon = loadTestBinding().skip;
 const haveFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 
 test('a 6-minute track does not keep its PCM chunks alive (native backend)', { skip: noAddon || (!haveFfmpeg && 'needs ffmpeg') }, async () => {

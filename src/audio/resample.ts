@@ -29,6 +29,7 @@
  *   const r = await Resampler.create(44100); out = r.push(chunk) ...; out = r.end(); r.dispose();
  */
 import type { SRC } from '@alexanderolsen/libsamplerate-js/dist/src.js';
+import { concatFloat32 } from '../util/float32.js';
 
 /** MusiCNN's input rate. */
 export const TARGET_RATE = 16000;
@@ -169,5 +170,18 @@ export class Resampler {
     const out = this.src.full(input);
     this.outCount += out.length;
     return out;
+  }
+}
+
+/** Resamples a whole signal to 16 kHz, fed in `chunk`-sample pieces (output does not depend on it). */
+export async function resampleAll(x: Float32Array, inputRate: number, chunk = 16384): Promise<Float32Array> {
+  const r = await Resampler.create(inputRate);
+  try {
+    const parts: Float32Array[] = [];
+    for (let i = 0; i < x.length; i += chunk) parts.push(r.push(x.subarray(i, i + chunk)));
+    parts.push(r.end());
+    return concatFloat32(parts);
+  } finally {
+    r.dispose();
   }
 }

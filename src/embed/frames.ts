@@ -17,6 +17,7 @@
  * Streaming: `push()` returns every frame that is complete so far, `end()` the rest; frames
  * are packed row-major in one Float32Array (count × 512). Memory: one frame of history.
  */
+import { concatFloat32 } from '../util/float32.js';
 
 export const FRAME_SIZE = 512;
 export const HOP_SIZE = 256;
@@ -93,4 +94,10 @@ export class FrameCutter {
     }
     return out;
   }
+}
+
+/** Every frame of a whole 16 kHz signal, packed count × 512 (FrameCutter push + end). */
+export function cutFrames(x: Float32Array): Float32Array {
+  const cutter = new FrameCutter();
+  return concatFloat32([cutter.push(x), cutter.end()]);
 }
