@@ -2,34 +2,70 @@
 /**
  * Makes the prebuild that ships inside the package: prebuilds/<platform>-<arch>/chaarfm.napi.node,
  * the layout node-gyp-build loads (a Node-API build, any Node >= 20).
- * prebuildify only drives node-gyp, so this does its job for cmake-js: a clean Release build
- * with cmake-js, then a copy into the prebuildify layout. The addon links libsamplerate
- * dynamically when no static library is installed (Debian ships only the .so); the shared
- * library is then copied beside the .node, which finds it through its $ORIGIN rpath, so a user
- * needs no system package. Run: `npm run prebuilds` (extra arguments go to cmake-js).
+ *   node native/scripts/prebuild.mjs [extra cmake-js arguments]
+ * prebuildify only drives node-gyp, so this does its job for cmake-js: a Release build with
+ * cmake-js in its own folder (build-prebuild/, never the developer's build/, which the tests
+ * load), then a copy into the prebuildify layout.
+ * - libsamplerate and OpenBLAS are linked statically when static libraries are found (the CI
+ *   workflow builds them so); Debian ships only libsamplerate's .so, which is then copied beside
+ *   the .node and found through its $ORIGIN rpath, so a user needs no system package.
+ * - libstdc++ and libgcc are linked statically (CMakeLists.txt); on Linux, ldd then checks
+ *   that the result needs only what a bare glibc system has plus the files copied beside it,
+ *   and the script fails naming any other library.
+ * Used by `npm pack` (prepack), `npm run prebuilds` and .github/workflows/prebuild.yml.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cmakeJsEnv } from './node-headers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const outDir = path.join(root, 'build-prebuild');
+const args = process.argv.slice(2);
 const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
-execFileSync(process.execPath, [cmakeJs, 'rebuild', '--config', 'Release', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env: cmakeJsEnv() });
+// `compile` is incremental (a fresh folder gets a full build); the cache is this folder's own
+execFileSync(process.execPath, [cmakeJs, 'compile', '--config', 'Release', '--out', outDir, ...args], {
+  cwd: root,
+  stdio: 'inherit',
+  env: cmakeJsEnv(),
+});
 
-const built = path.join(root, 'build', 'Release', 'chaarfm.node');
+const built = path.join(outDir, 'Release', 'chaarfm.node');
 const dest = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
 rmSync(dest, { recursive: true, force: true });
 mkdirSync(dest, { recursive: true });
 copyFileSync(built, path.join(dest, 'chaarfm.napi.node'));
-
 if (process.platform === 'linux') {
-  // copy the shared libraries the addon needs that a bare system may lack
-  const ldd = execFileSync('ldd', [built], { encoding: 'utf8' });
-  for (const m of ldd.matchAll(/^\s*(libsamplerate\.so[.\d]*) => (\S+)/gm)) {
-    copyFileSync(m[2], path.join(dest, m[1]));
+  try {
+    execFileSync('strip', ['--strip-unneeded', path.join(dest, 'chaarfm.napi.node')]); // local symbols: ~0.7 MB
+  } catch {
+    // no binutils: ship it unstripped
   }
 }
-console.log(`prebuild: ${dest}: ${readdirSync(dest).join(', ')}`);
+
+/** Libraries every glibc Linux has (the C library, its loader, libm, pthread, dl, rt). */
+const SYSTEM_LIBS = /^(linux-vdso|linux-gate|ld-linux[-\w.]*|libc|libm|libpthread|libdl|librt)\.so/;
+
+if (process.platform === 'linux') {
+  const ldd = execFileSync('ldd', [built], { encoding: 'utf8' });
+  const unexpected = [];
+  for (const line of ldd.split('\n')) {
+    const m = /^\s*(\S+)(?: => (\S+))?/.exec(line);
+    if (!m || !m[1]) continue;
+    const name = path.basename(m[1]);
+    if (SYSTEM_LIBS.test(name)) continue;
+    if (/^libsamplerate\.so/.test(name) && m[2] && existsSync(m[2])) {
+      copyFileSync(m[2], path.join(dest, name)); // found beside the .node through $ORIGIN
+      continue;
+    }
+    unexpected.push(line.trim());
+  }
+  if (unexpected.length) {
+    console.error(`prebuild: ${built} needs libraries a bare system may lack:\n  ${unexpected.join('\n  ')}`);
+    process.exit(1);
+  }
+}
+const files = readdirSync(dest).map((f) => `${f} (${(statSync(path.join(dest, f)).size / 1e6).toFixed(1)} MB)`);
+console.log(`prebuild: ${path.relative(root, dest)}: ${files.join(', ')}`);

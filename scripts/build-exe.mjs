@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Builds the standalone executable for this platform with Node's single executable
+ * applications: dist-exe/chaarfm-worker-<linux|macos|win>-<arch>[.exe].
+ *   npm run build:exe        (= npm run build, the prebuild, then this script)
+ *   node scripts/build-exe.mjs [--out DIR] [--node PATH]
+ * Needs dist/src (tsc) and prebuilds/<platform>-<arch>/ (native/scripts/prebuild.mjs); the Node
+ * that runs it (or --node) is the one copied into the executable, so build each platform's
+ * executable on that platform (.github/workflows/prebuild.yml does).
+ *
+ * 1. esbuild bundles dist/src/bin.js and the portable backend's thread script
+ *    (dist/src/embed/wasm-embedder-thread.js) into CommonJS. `import.meta.url` becomes the
+ *    bundle's own file URL, so the package's lookups that start from it (package root, model,
+ *    thread script, .wasm folders) work from the unpacked tree.
+ * 2. The files that must exist on disk are listed in a manifest and become SEA assets:
+ *    a package.json, both bundles, the model and its README, the prebuild, node-gyp-build,
+ *    the .wasm files of TF.js and the essentia.js module (loaded with require at run time),
+ *    better-sqlite3 with its binary (for `serve`; left out with a note when absent), the
+ *    licences. scripts/exe-main.cjs unpacks them into the user cache on first run.
+ * 3. `node --experimental-sea-config` makes the blob; a copy of the Node binary (symbols
+ *    stripped on Linux) gets it through postject; macOS copies are re-signed ad hoc.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const outDir = path.resolve(opt('--out', path.join(root, 'dist-exe')));
+const nodeBinary = path.resolve(opt('--node', process.execPath));
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const platformName = { darwin: 'macos', win32: 'win' }[process.platform] ?? process.platform;
+const exeName = `chaarfm-worker-${platformName}-${process.arch}${process.platform === 'win32' ? '.exe' : ''}`;
+const stage = path.join(outDir, 'stage');
+const t0 = Date.now();
+
+const need = (file, hint) => {
+  if (!existsSync(file)) {
+    console.error(`build-exe: ${path.relative(root, file)} is missing; ${hint}`);
+    process.exit(1);
+  }
+  return file;
+};
+need(path.join(root, 'dist', 'src', 'bin.js'), 'run `npm run build` first');
+const prebuildDir = need(path.join(root, 'prebuilds', `${process.platform}-${process.arch}`), 'run `npm run prebuilds` first');
+
+rmSync(stage, { recursive: true, force: true });
+mkdirSync(stage, { recursive: true });
+
+// ---- 1. bundles -------------------------------------------------------------------------------
+const esbuild = await import('esbuild');
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  legalComments: 'eof', // the bundled packages' licence comments stay in the executable
+  ignoreAnnotations: true, // keep side-effect imports (TF.js backends register themselves on import)
+  logLevel: 'warning',
+  define: { 'import.meta.url': '__chaarfm_import_meta_url' },
+  banner: { js: 'var __chaarfm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  // optional or native: found at run time (or cleanly missing) instead of bundled
+  external: ['better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate', 'ffmpeg-static'],
+};
+await esbuild.build({ ...common, entryPoints: [path.join(root, 'dist/src/bin.js')], outfile: path.join(stage, 'chaarfm.cjs') });
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(root, 'dist/src/embed/wasm-embedder-thread.js')],
+  outfile: path.join(stage, 'wasm-embedder-thread.js'),
+});
+
+// ---- 2. the file tree and its manifest --------------------------------------------------------
+/** [name in the tree, source file] */
+const files = [];
+const add = (name, src) => files.push([name, src]);
+const addDir = (name, dir, filter = () => true) => {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) addDir(`${name}/${e.name}`, path.join(dir, e.name), filter);
+    else if (e.isFile() && filter(e.name)) add(`${name}/${e.name}`, path.join(dir, e.name));
+  }
+};
+const pkgDir = (name) => path.dirname(require.resolve(`${name}/package.json`));
+const stub = (name, text) => {
+  const file = path.join(stage, 'stubs', ...name.split('/'));
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  add(name, file);
+};
+
+// package.json without "type": the .js bundles are CommonJS
+stub('package.json', `${JSON.stringify({ name: pkg.name, version: pkg.version, license: pkg.license, private: true }, null, 2)}\n`);
+add('dist/chaarfm.cjs', path.join(stage, 'chaarfm.cjs'));
+add('dist/wasm-embedder-thread.js', path.join(stage, 'wasm-embedder-thread.js'));
+addDir('models', path.join(root, 'models'));
+addDir(`prebuilds/${process.platform}-${process.arch}`, prebuildDir);
+for (const f of ['LICENSE', 'THIRD_PARTY_NOTICES.md']) add(f, need(path.join(root, f), 'it ships with the executable'));
+// node-gyp-build finds prebuilds/ from the package root, as in an npm install
+const ngb = pkgDir('node-gyp-build');
+for (const f of ['package.json', 'index.js', 'node-gyp-build.js']) add(`node_modules/node-gyp-build/${f}`, path.join(ngb, f));
+// the portable backend: TF.js's .wasm folder is found by resolving the package; essentia.js is required at run time
+const tfw = pkgDir('@tensorflow/tfjs-backend-wasm');
+stub('node_modules/@tensorflow/tfjs-backend-wasm/package.json', '{"name":"@tensorflow/tfjs-backend-wasm","main":"dist/index.js"}\n');
+stub('node_modules/@tensorflow/tfjs-backend-wasm/dist/index.js', '// only the .wasm files beside this are used; the code is in the bundle\n');
+addDir('node_modules/@tensorflow/tfjs-backend-wasm/dist', path.join(tfw, 'dist'), (f) => f.endsWith('.wasm'));
+const ess = pkgDir('essentia.js');
+stub('node_modules/essentia.js/package.json', '{"name":"essentia.js","license":"AGPL-3.0"}\n');
+add('node_modules/essentia.js/dist/essentia-wasm.umd.js', path.join(ess, 'dist', 'essentia-wasm.umd.js'));
+add('node_modules/essentia.js/LICENSE', path.join(ess, 'LICENSE'));
+// `serve` with SQLite: better-sqlite3 and its binary, when this machine has a build of it
+let sqlite = 'included';
+try {
+  const bs = pkgDir('better-sqlite3');
+  const bin = path.join(bs, 'build', 'Release', 'better_sqlite3.node');
+  if (!existsSync(bin)) throw new Error('no build/Release/better_sqlite3.node');
+  add('node_modules/better-sqlite3/package.json', path.join(bs, 'package.json'));
+  addDir('node_modules/better-sqlite3/lib', path.join(bs, 'lib'));
+  add('node_modules/better-sqlite3/build/Release/better_sqlite3.node', bin);
+  for (const dep of ['bindings', 'file-uri-to-path']) {
+    const d = path.dirname(createRequire(path.join(bs, 'package.json')).resolve(`${dep}/package.json`));
+    addDir(`node_modules/${dep}`, d, (f) => f.endsWith('.js') || f === 'package.json' || /^LICENSE/.test(f));
+  }
+} catch (err) {
+  sqlite = `left out (${err.message.split('\n')[0]}): \`serve\` needs --db postgres://...`;
+}
+
+const hash = createHash('sha256');
+const manifestFiles = files.map(([name, src]) => {
+  const bytes = readFileSync(src);
+  hash.update(name).update('\0').update(bytes);
+  return { name, mode: statSync(src).mode & 0o111 ? 0o755 : 0o644 };
+});
+const manifest = { version: pkg.version, hash: hash.digest('hex').slice(0, 16), files: manifestFiles };
+writeFileSync(path.join(stage, 'manifest.json'), JSON.stringify(manifest));
+
+// ---- 3. blob and injection --------------------------------------------------------------------
+const seaConfig = {
+  main: path.join(root, 'scripts', 'exe-main.cjs'),
+  output: path.join(stage, 'sea-prep.blob'),
+  disableExperimentalSEAWarning: true,
+  useCodeCache: false,
+  assets: Object.fromEntries([['manifest.json', path.join(stage, 'manifest.json')], ...files]),
+};
+writeFileSync(path.join(stage, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
+execFileSync(nodeBinary, ['--experimental-sea-config', path.join(stage, 'sea-config.json')], { stdio: 'inherit' });
+
+const exe = path.join(outDir, exeName);
+rmSync(exe, { force: true });
+if (process.platform === 'linux') {
+  try {
+    execFileSync('strip', ['-o', exe, nodeBinary]); // Node's debug symbols: ~13 MB the user never needs
+  } catch {
+    copyFileSync(nodeBinary, exe);
+  }
+} else copyFileSync(nodeBinary, exe);
+chmodSync(exe, 0o755);
+if (process.platform === 'darwin') execFileSync('codesign', ['--remove-signature', exe]);
+const postject = [
+  path.join(path.dirname(require.resolve('postject/package.json')), 'dist', 'cli.js'),
+  exe,
+  'NODE_SEA_BLOB',
+  seaConfig.output,
+  '--sentinel-fuse',
+  'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+  ...(process.platform === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : []),
+];
+execFileSync(process.execPath, postject, { stdio: 'pipe' }); // its output is LIEF's noise; a failure throws with it
+if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
+const payload = files.reduce((sum, [, src]) => sum + statSync(src).size, 0);
+rmSync(stage, { recursive: true, force: true });
+
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+console.log(`build-exe: ${path.relative(root, exe) || exe}: ${mb(statSync(exe).size)} (${files.length} files, ${mb(payload)} of assets; SQLite ${sqlite}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

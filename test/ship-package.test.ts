@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The npm package as a user gets it: the real `npm pack` (its prepack builds dist and this
+ * platform's prebuild into prebuilds/), the tarball's contents and size, then an install into
+ * an empty folder with `npm install --ignore-scripts` and `npx chaarfm-worker` run there with
+ * every compiler and build tool replaced by a stand-in that records being run: `--help`,
+ * `doctor`, `vectorize` on a generated clip (native backend from the prebuild), a connection
+ * to a local coordinator (timed), and, with the prebuild removed, the WASM fallback that says
+ * why. Needs ffmpeg and the native build's tools (for the prebuild); skips saying so without
+ * them, unless CHAARFM_REQUIRE_NATIVE=1.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { writeClip } from '../src/audio/synth-clip.js';
+import { startCoordinator, type CoordinatorHandle } from '../src/coordinator/server.js';
+import { newSession } from './support/coordinator.js';
+import { explain, noCompilerEnv, npmChildEnv, run, timeToConnected, type NoCompiler } from './support/ship.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PLATFORM = `${process.platform}-${process.arch}`;
+const MAX_PACKED = 30 * 1024 * 1024;
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+
+const haveFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+// the native build works here when npm test's native step produced an addon (CI requires it)
+const nativeBuilds = existsSync(join(root, 'build', 'Release', 'chaarfm.node')) || process.env.CHAARFM_REQUIRE_NATIVE === '1';
+const skip: string | false =
+  process.platform === 'win32'
+    ? 'the install test runs on POSIX (the workflow checks the Windows prebuild with the native tests)'
+    : !haveFfmpeg
+      ? 'needs ffmpeg'
+      : !nativeBuilds
+        ? 'needs the native build (CMake, a compiler, libsamplerate, OpenBLAS) to make the prebuild; run npm run build:native'
+        : false;
+
+let dir: string;
+let tarball: string;
+let entries: string[];
+let app: string;
+let pkg: string;
+let clip: string;
+let guard: NoCompiler;
+let nativeVector: number[];
+
+before(async () => {
+  if (skip) return;
+  dir = await mkdtemp(join(tmpdir(), 'cfw-ship-pkg-'));
+  const packDir = join(dir, 'pack');
+  mkdirSync(packDir);
+  const r = run(npm, ['pack', '--pack-destination', packDir], { cwd: root, env: npmChildEnv(), timeoutMs: 600_000 });
+  assert.equal(r.status, 0, `npm pack failed: ${explain(r)}`);
+  const tgz = readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
+  assert.equal(tgz.length, 1, `one tarball in ${packDir}: ${tgz.join(', ')}`);
+  tarball = join(packDir, tgz[0]);
+  entries = run('tar', ['-tzf', tarball]).stdout.trim().split('\n');
+
+  app = join(dir, 'app');
+  guard = noCompilerEnv(dir);
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), '{"name":"ship-test-app","private":true}\n');
+  const i = run(npm, ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: app, env: guard.env, timeoutMs: 300_000 });
+  assert.equal(i.status, 0, `npm install failed: ${explain(i)}`);
+  pkg = join(app, 'node_modules', 'chaarfm-worker');
+  clip = join(dir, 'clip.wav');
+  await writeClip(clip, { seconds: 6, seed: 3 });
+});
+
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const chaarfm = (args: string[], timeoutMs = 120_000) => run(npx, ['--no-install', 'chaarfm-worker', ...args], { cwd: app, env: guard.env, timeoutMs });
+
+test('npm pack holds the JS, the types, the prebuild, the model with its README and the licences, within 30 MB', { skip }, () => {
+  const size = statSync(tarball).size;
+  assert.ok(size <= MAX_PACKED, `packed ${size} bytes > 30 MB`);
+  for (const f of [
+    'package/package.json',
+    'package/README.md',
+    'package/LICENSE',
+    'package/THIRD_PARTY_NOTICES.md',
+    'package/dist/src/bin.js',
+    'package/dist/src/index.d.ts',
+    'package/dist/src/embed/wasm-embedder-thread.js',
+    'package/models/msd-musicnn-1.pb',
+    'package/models/README.md',
+    `package/prebuilds/${PLATFORM}/chaarfm.napi.node`,
+    'package/CMakeLists.txt',
+    'package/scripts/build-from-source.mjs',
+  ]) {
+    assert.ok(entries.includes(f), `${f} is in the tarball`);
+  }
+  const stray = entries.filter((e) => /^package\/(dist\/(test|bench)|src|test|bench|build|build-prebuild|node_modules|dist-exe)\//.test(e) || e.endsWith('.map'));
+  assert.deepEqual(stray, [], 'only the whitelisted files');
+});
+
+test('installed with --ignore-scripts, npx runs --help, doctor and vectorize on the native prebuild; no compiler is touched', { skip }, () => {
+  const h = chaarfm(['--help']);
+  assert.equal(h.status, 0, explain(h));
+  assert.match(h.stdout, /chaarfm-worker\/\d+\.\d+\.\d+/);
+  assert.match(h.stdout, /vectorize/);
+
+  const d = chaarfm(['doctor', '--json']);
+  const report = JSON.parse(d.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
+  const backend = report.checks.find((c) => c.name === 'backend')!;
+  assert.match(backend.detail, /^native: native addon loaded from .*node_modules[/\\]chaarfm-worker[/\\]prebuilds[/\\]/, backend.detail);
+  assert.ok(report.checks.find((c) => c.name === 'model')!.ok, 'the bundled model verifies');
+
+  const v = chaarfm(['vectorize', clip]);
+  assert.equal(v.status, 0, explain(v));
+  const line = JSON.parse(v.stdout.trim()) as { vector: number[]; backend: string };
+  assert.equal(line.backend, 'native');
+  assert.equal(line.vector.length, 200);
+  assert.ok(line.vector.every(Number.isFinite));
+  nativeVector = line.vector;
+  assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
+});
+
+test('the installed worker connects to a local coordinator', { skip }, async (t) => {
+  let coord: CoordinatorHandle | undefined;
+  try {
+    coord = await startCoordinator({ port: 0, db: ':memory:', heartbeatMs: 0 });
+    const code = await newSession(coord.url);
+    const ms = await timeToConnected(npx, ['--no-install', 'chaarfm-worker', '--url', coord.url, '--code', code, '--jobs', '1', '--log-format', 'json'], { env: guard.env, cwd: app });
+    t.diagnostic(`npx chaarfm-worker: launch to "connected" in ${ms.toFixed(0)} ms`);
+  } finally {
+    await coord?.close();
+  }
+});
+
+test('without the prebuild, the WASM fallback says why and gives the same vector', { skip }, () => {
+  rmSync(join(pkg, 'prebuilds'), { recursive: true, force: true });
+  assert.ok(!existsSync(join(pkg, 'build')), 'no local build in the installed copy');
+  const v = chaarfm(['vectorize', '--verbose', clip], 180_000);
+  assert.equal(v.status, 0, explain(v));
+  assert.match(v.stderr, /using the portable wasm backend.*no addon built for/, 'one line saying why');
+  const line = JSON.parse(v.stdout.trim()) as { vector: number[]; backend: string };
+  assert.equal(line.backend, 'wasm');
+  assert.equal(line.vector.length, 200);
+  if (nativeVector) {
+    const diff = Math.max(...line.vector.map((x, i) => Math.abs(x - nativeVector[i])));
+    assert.ok(diff < 1e-4, `wasm and native vectors differ by ${diff}`);
+  }
+  const d = chaarfm(['doctor']);
+  assert.match(d.stdout, /backend\s+wasm: native backend unavailable: no addon built for/);
+  assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
+});
