@@ -131,6 +131,21 @@ for (const kind of STORES) {
     assert.equal(results[0].job_id, held);
   });
 
+  test(`[${kind.name}] a job whose lease ran out goes to an idle worker, not back to the stuck socket while it closes`, { skip: kind.skip }, async () => {
+    srv = await coordinator({ leaseMs: 300, retries: 3 }, kind);
+    const code = await newSession(srv.url);
+    const stuck = await RawClient.connect(socketUrl(srv.url, code));
+    raws.push(stuck);
+    await api(srv.url, `/api/sessions/${code}/jobs`, { body: { lines: ['Hang - Forever'] } });
+    await waitUntil(() => stuck.jobs().length === 1, 3000, 'job sent');
+    // The stuck socket stops reading: the server's close handshake with it takes 30 s.
+    (stuck.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    await spawnWorker(code, { name: 'idle' });
+    await waitUntil(async () => (await status(srv!.url, code)).status === 'complete', 5000, 'complete by the idle worker');
+    const results = (await api<{ worker: string }[]>(srv.url, `/api/sessions/${code}/results`)).body;
+    assert.deepEqual(results.map((r) => r.worker), ['idle']);
+  });
+
   test(`[${kind.name}] a job that keeps failing is failed after --retries attempts, with its last error`, { skip: kind.skip }, async () => {
     srv = await coordinator({ retries: 3 }, kind);
     const code = await newSession(srv.url);

@@ -177,8 +177,10 @@ function summarize(stderr: string): string {
   const lines = stderr
     .split(/\r?\n/)
     .map((l) => l.replace(/\[([^\]]+?) @ 0x[0-9a-f]+\] /g, '$1: ').trim())
-    .filter(Boolean);
-  const text = lines.slice(-3).join(' | ');
+    // ffmpeg's bookkeeping, and advice about its own command line: no help to our users
+    .filter((l) => l && !/^Last message repeated \d+ times?$/.test(l) && !/^To ignore this, add a trailing '\?' to the map/.test(l));
+  let text = lines.slice(-3).join(' | ');
+  if (lines.some((l) => /Stream map '0:a:0' matches no streams/.test(l))) text = `the file has no audio stream (${text})`;
   return text.length > 400 ? `${text.slice(0, 400)}…` : text;
 }
 

@@ -105,7 +105,8 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     } else if (e instanceof Error && (e.name === 'CACError' || e instanceof TypeError || e instanceof RangeError)) {
       io.stderr.write(`chaarfm-worker: ${e.message}\n`);
       process.exitCode = 1;
-    } else if (e instanceof Error && (e.name === 'ExpectedError' || e.name === 'NativeUnavailableError')) {
+    } else if (e instanceof Error && ['ExpectedError', 'NativeUnavailableError', 'ModelFileError', 'FfmpegNotFoundError'].includes(e.name)) {
+      // a bad --model, --output-node or --ffmpeg: the message says what and why
       io.stderr.write(`chaarfm-worker: ${e.message}\n`);
       process.exitCode = 1;
     } else {

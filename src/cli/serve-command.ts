@@ -30,6 +30,8 @@ export async function runServeCommand(argv: readonly string[], opts: Record<stri
   const retries = parseIntFlag('retries', opts.retries === undefined ? 3 : rawFlagValue(argv, 'retries'), 1, 100);
   const leaseMs = parseDuration('lease', opts.lease === undefined ? '15m' : rawFlagValue(argv, 'lease'));
   const host = (parseStringFlag('host', opts.host) && rawFlagValue(argv, 'host')) ?? '127.0.0.1';
+  // an empty host would listen on every interface, without the warning below
+  if (host.trim() === '') throw new UsageError('Expected an address for --host (127.0.0.1, 0.0.0.0, ::, a host name) but received an empty value');
   const db = (parseStringFlag('db', opts.db) && rawFlagValue(argv, 'db')) ?? 'chaarfm-coordinator.db';
   const log = createLogger({ format, stream: io.stderr, level: opts.verbose ? 'debug' : 'info' });
   const { startCoordinator } = await import('../coordinator/server.js');
@@ -37,6 +39,8 @@ export async function runServeCommand(argv: readonly string[], opts: Record<stri
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`Port ${port} on ${host} is already in use; pick another with --port`);
     if (code === 'EACCES') throw new UsageError(`Not allowed to listen on ${host}:${port}; use a port above 1023`);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL' || code === 'EINVAL')
+      throw new UsageError(`Cannot listen on --host ${JSON.stringify(host)}: not an address of this machine (${code})`);
     throw e;
   });
   log.info(`chaarfm-worker ${VERSION} coordinator listening on ${server.url}`, { db, lease_ms: leaseMs, retries, accept_any_code: opts.acceptAnyCode === true });

@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
+import { preview } from '../util/preview.js';
 import { newCode } from './codes.js';
 import { toCsv, toJsonl, toNpy, resultJson } from './export.js';
 import { INGEST_HTML } from './ingest-page.js';
@@ -48,7 +49,16 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(s);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+const bodies = new WeakMap<IncomingMessage, Promise<string>>();
+
+/** The request body, read once (later calls get the same text). */
+function readBody(req: IncomingMessage): Promise<string> {
+  let p = bodies.get(req);
+  if (!p) bodies.set(req, (p = readBodyOnce(req)));
+  return p;
+}
+
+async function readBodyOnce(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
@@ -112,7 +122,7 @@ function tracksFromJson(body: Record<string, unknown>): { tracks: TrackInput[]; 
   const invalid: unknown[] = [];
   const tracks: TrackInput[] = [];
   if (Array.isArray(body.lines) || typeof body.text === 'string') {
-    const text = Array.isArray(body.lines) ? body.lines.map((l) => String(l).replace(/[\r\n]+/g, ' ')).join('\n') : String(body.text);
+    const text = Array.isArray(body.lines) ? body.lines.map((l) => (typeof l === 'object' && l !== null ? '(not text)' : String(l)).replace(/[\r\n]+/g, ' ')).join('\n') : String(body.text);
     const p = parseTracks(text);
     return { tracks: p.tracks, invalid: p.invalid };
   }
@@ -140,10 +150,16 @@ function tracksFromJson(body: Record<string, unknown>): { tracks: TrackInput[]; 
 /** Handle one HTTP request. Never throws. */
 export async function handleHttp(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
   try {
+    // The whole body first, whatever the route: an answer sent while the client is still
+    // uploading closes the connection under it, and the client never sees the answer.
+    await readBody(req);
     await route(req, res, ctx);
   } catch (e) {
     if (e instanceof HttpError) send(res, e.status, { error: e.message });
-    else {
+    else if (req.destroyed || (e as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      // the client went away part-way through its request: nobody to answer, nothing wrong here
+      ctx.log.debug('request aborted by the client', { url: req.url?.slice(0, 200) });
+    } else {
       ctx.log.error('request failed', { url: req.url?.slice(0, 200), error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
       if (!res.headersSent) send(res, 500, { error: 'internal error' });
       else res.end();
@@ -152,7 +168,14 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, ctx:
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
-  const u = new URL(req.url ?? '/', 'http://x');
+  // Appended to a fixed origin, never resolved against it: a path like `//host` or `/\\x` is a path here.
+  let u: URL;
+  try {
+    const target = req.url ?? '/';
+    u = new URL(`http://x${target.startsWith('/') ? '' : '/'}${target}`);
+  } catch {
+    throw new HttpError(400, 'Malformed request path');
+  }
   const path = u.pathname;
   const method = req.method ?? 'GET';
   if (path === '/api/keepalive') return send(res, 200, { ok: true });
@@ -173,8 +196,8 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
     const body = await readJson(req);
     let ttlMs: number | undefined;
     if (body.ttl_hours !== undefined) {
-      const h = Number(body.ttl_hours);
-      if (!(h > 0 && h <= 24 * 366)) throw new HttpError(400, `Expected a number of hours from 0 to 8784 for ttl_hours but received ${JSON.stringify(body.ttl_hours)}`);
+      const h = typeof body.ttl_hours === 'object' ? NaN : Number(body.ttl_hours);
+      if (!(h > 0 && h <= 24 * 366)) throw new HttpError(400, `Expected a number of hours from 0 to 8784 for ttl_hours but received ${preview(body.ttl_hours)}`);
       ttlMs = h * 3600_000;
     }
     const row = await ctx.scheduler.createSession(newCode(), ttlMs);

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { GenrePayload } from '../protocol/messages.js';
+import { preview } from '../util/preview.js';
 import { sessionKey } from './codes.js';
 import type { JobKind, JobRow, NewJob, SessionRow, SessionStatus, Store } from './store.js';
 import { parseTracks, urlTrack, type TrackInput } from './tracks.js';
@@ -445,7 +446,10 @@ export class Scheduler {
       const outcome = await this.store.failAttempt(job.id, peer.token, error, this.retries, Date.now(), true);
       this.log.warn('job lease expired', { job: job.id, label: job.label, worker: peer.id, outcome });
       this.pageLog(s, `${job.label}: ${error}; ${outcome === 'failed' ? 'failed' : 'back to the front of the queue'}`, 'warning');
-      // The worker is stuck on it: drop its socket (it reconnects and starts fresh).
+      // The worker is stuck on it: drop its socket (it reconnects and starts fresh). Marked
+      // closed now, so the dispatch below does not hand a job (the same one, back at the front)
+      // to this closing socket, where it would sit until the close completes (up to 30 s).
+      peer.closed = true;
       peer.link.close(4008, 'job lease expired');
       await this.dispatch(s);
       await this.maybeComplete(s);
@@ -473,6 +477,7 @@ export class Scheduler {
     peer.job = { id: job.id, kind: job.kind, label: job.label, startedAt: now, stage: null, fraction: null };
     peer.leaseTimer = setTimeout(() => void this.leaseExpired(s, peer, job.id).catch((e) => this.internal(e)), this.leaseMs);
     peer.leaseTimer.unref?.();
+    this.log.debug('job sent', { job: job.id, worker: peer.id });
     peer.link.send({ type: 'job', job_id: job.id, payload: wirePayload(job) });
   }
 
@@ -550,9 +555,10 @@ export class Scheduler {
       if (!genre) return { ok: false, message: 'Expected a genre name for genre' };
       let count: number | null = null;
       if (msg.useMax !== true && msg.requestedCount !== undefined && msg.requestedCount !== null) {
-        const n = Number(msg.requestedCount);
+        // no Number() of an object: one whose toString is not a function makes it throw
+        const n = typeof msg.requestedCount === 'object' ? NaN : Number(msg.requestedCount);
         if (!Number.isInteger(n) || n < 1 || n > 10000)
-          return { ok: false, message: `Expected an integer from 1 to 10000 for requestedCount but received ${JSON.stringify(msg.requestedCount)}` };
+          return { ok: false, message: `Expected an integer from 1 to 10000 for requestedCount but received ${preview(msg.requestedCount)}` };
         count = n;
       }
       const payload: GenrePayload = { job_type: 'fetch_genre', genre, limit: count, quality_config: null };
@@ -565,7 +571,7 @@ export class Scheduler {
       jobs = p.tracks.map(toNewJob);
     } else if (mode === 'lastfm') {
       return { ok: false, message: 'Last.fm import is not available on this coordinator: paste the tracks or upload a file instead' };
-    } else return { ok: false, message: `Unknown start mode ${JSON.stringify(String(mode).slice(0, 40))}` };
+    } else return { ok: false, message: `Unknown start mode ${preview(mode)}` };
     const r = await this.store.addJobs(s.code, jobs);
     if (r.added === 0) return { ok: false, message: `Nothing new to queue (${r.duplicates} duplicate(s))`, added: 0, duplicates: r.duplicates, invalid };
     await this.setStatus(s, 'running', `Running: ${r.added} job(s) queued${r.duplicates ? `, ${r.duplicates} duplicate(s) skipped` : ''}`);

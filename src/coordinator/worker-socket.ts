@@ -8,6 +8,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log/logger.js';
+import { preview } from '../util/preview.js';
 import type { ResultFrame, Scheduler, WorkerPeer } from './scheduler.js';
 import type { SessionRow } from './store.js';
 import { checkHello } from './validate.js';
@@ -25,7 +26,7 @@ export function readResult(m: Record<string, unknown>): ResultFrame | null {
     const e = typeof m.error === 'string' && m.error.trim() ? m.error.replace(/[\u0000-\u001f]/g, ' ').trim().slice(0, 1000) : 'failed without a reason';
     return { jobId: id, status: 'failed', error: e };
   }
-  return { jobId: id, status: 'invalid', reason: `Expected "success" or "failed" for status but received ${JSON.stringify(m.status)?.slice(0, 40)}` };
+  return { jobId: id, status: 'invalid', reason: `Expected "success" or "failed" for status but received ${preview(m.status)}` };
 }
 
 export async function serveWorkerSocket(
@@ -92,7 +93,7 @@ export async function serveWorkerSocket(
       case 'pong':
         return;
       default:
-        log.debug('ignored a frame of unknown type', { ...wlog, type: String(m.type).slice(0, 40) });
+        log.debug('ignored a frame of unknown type', { ...wlog, type: typeof m.type === 'string' ? m.type.slice(0, 40) : preview(m.type) });
     }
   };
 

@@ -3,6 +3,7 @@
  * The ChaarFM remote-worker wire protocol (../shared/spec/protocol.md): message types and
  * validation of every frame a server sends. All frames are text frames holding one JSON object.
  */
+import { preview } from '../util/preview.js';
 
 /** Frames over this size are refused without parsing. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -131,7 +132,7 @@ function validatePayload(p: unknown): JobPayload | Error {
     let limit: number | null = null;
     if (p.limit !== undefined && p.limit !== null) {
       if (typeof p.limit !== 'number' || !Number.isInteger(p.limit) || p.limit < 0 || p.limit > 100000)
-        return new Error(`Expected an integer 0..100000 or null for payload.limit but received ${JSON.stringify(p.limit)}`);
+        return new Error(`Expected an integer 0..100000 or null for payload.limit but received ${preview(p.limit)}`);
       limit = p.limit;
     }
     let qc: QualityConfig | null = null;
@@ -150,7 +151,7 @@ function validatePayload(p: unknown): JobPayload | Error {
     return { job_type: 'fetch_genre', genre: p.genre, limit, quality_config: qc };
   }
   if (jt !== undefined && jt !== null && jt !== 'download')
-    return new Error(`Unknown payload.job_type ${JSON.stringify(jt)}`);
+    return new Error(`Unknown payload.job_type ${preview(jt)}`);
   const artist = optStringOrNull(p, 'artist');
   if (artist instanceof Error) return artist;
   const title = optStringOrNull(p, 'title');
