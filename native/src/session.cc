@@ -30,10 +30,10 @@ void RunnerPool::Give(int threads, std::unique_ptr<MusicnnRunner> runner) {
 Session::Session(std::shared_ptr<RunnerPool> pool, double sample_rate, int threads)
     : resampler_(sample_rate),
       pool_(std::move(pool)),
-      runner_threads_(threads >= 2 ? threads - 1 : threads),
+      runner_threads_(threads >= 2 ? threads - 1 : 1),
       overlap_(threads >= 2),
       runner_(pool_->Take(runner_threads_)) {
-  if (overlap_) worker_ = std::thread(&Session::InferenceLoop, this);
+  worker_ = std::thread(&Session::InferenceLoop, this);
 }
 
 Session::~Session() {
@@ -52,7 +52,6 @@ Session::Progress Session::Snapshot() const {
 }
 
 void Session::ThrowIfFailed() {
-  if (!overlap_) return;
   std::lock_guard<std::mutex> lock(mu_);
   if (error_) std::rethrow_exception(error_);
 }
@@ -82,12 +81,13 @@ void Session::FeedResampled() {
 }
 
 void Session::Deliver(size_t count) {
-  if (!overlap_) {
-    runner_->PushFrames(bands_.data(), count);
-  } else {
-    for (size_t pos = 0; pos < count; pos += kMaxPieceFrames) {
-      Enqueue(bands_.data() + pos * kMelBands, std::min(kMaxPieceFrames, count - pos));
-    }
+  for (size_t pos = 0; pos < count; pos += kMaxPieceFrames) {
+    Enqueue(bands_.data() + pos * kMelBands, std::min(kMaxPieceFrames, count - pos));
+  }
+  if (!overlap_) {  // one thread at a time: wait until the engine has run what was handed over
+    std::unique_lock<std::mutex> lock(mu_);
+    space_cv_.wait(lock, [&] { return error_ || queued_frames_ == 0; });
+    if (error_) std::rethrow_exception(error_);
   }
   frame_count_ += count;
 }
@@ -149,7 +149,7 @@ Session::Result Session::Finish() {
     mel_.Compute(frames_.data(), count, bands_.data());
     Deliver(count);
   }
-  if (overlap_) {  // let the inference thread run what is queued, then end it
+  {  // let the inference thread run what is queued, then end it
     {
       std::lock_guard<std::mutex> lock(mu_);
       input_done_ = true;
