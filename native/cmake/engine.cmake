@@ -19,6 +19,8 @@ add_library(chaarfm_engine STATIC
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx2.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_f32.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_avx512.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/pool_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/batchnorm_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/elementwise_f32.cc
@@ -37,7 +39,8 @@ target_compile_options(chaarfm_engine PRIVATE -O3 -ffp-contract=off)
 # ISA-specific units: their own flags, entered only after the CPU probe in conv_tall_f32.cc.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   set_source_files_properties(${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx2.cc PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
-  set_source_files_properties(${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
+  set_source_files_properties(${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_avx512.cc
+    PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
 endif()
 find_package(Threads REQUIRED)
 target_link_libraries(chaarfm_engine PUBLIC Threads::Threads)
