@@ -57,6 +57,24 @@ std::vector<double> ConvScalar(const std::vector<float>& x, const std::vector<fl
   return y;
 }
 
+
+// A fused bias/Relu/batchnorm/max-over-width epilogue with random parameters, and conv2d_f32 run
+// with it three ways: the reference GEMM, the fast path, and the fast path on two threads.
+struct PooledConvRun {
+  std::vector<float> bias, scale, shift, ref, fast, fast2;
+  ConvEpilogue ep;
+  PooledConvRun(const std::vector<float>& x, const std::vector<float>& w, const Conv2DShape& s, unsigned seed)
+      : bias(Random(s.co, seed)), scale(Random(s.co, seed + 1, 0.5f, 2.f)), shift(Random(s.co, seed + 2)) {
+    ep.bias = bias.data(); ep.relu = true; ep.bn_scale = scale.data(); ep.bn_shift = shift.data(); ep.pool_width = true;
+    const size_t n = s.n * s.oh * s.co;
+    ref.resize(n); fast.resize(n); fast2.resize(n);
+    conv2d_f32(x.data(), w.data(), ref.data(), s, nullptr, false, &ep);   // im2col + reference GEMM
+    conv2d_f32(x.data(), w.data(), fast.data(), s, nullptr, true, &ep);   // SIMD kernel when available
+    ThreadPool pool(2);
+    conv2d_f32(x.data(), w.data(), fast2.data(), s, &pool, true, &ep);
+  }
+};
+
 }  // namespace
 
 TEST(gemm_reference_matches_scalar) {
@@ -224,14 +242,8 @@ TEST(conv_tall_simd_matches_generic_and_im2col) {
     const size_t W = sh[0], kh = sh[1], co = sh[2], T = 37;
     Conv2DShape s{2, T, W, 1, kh, 1, co, (kh - 1) / 2, 0, T, W};
     auto x = Random(2 * T * W, 21, 0.f, 4.f), w = Random(kh * co, 22, -0.2f, 0.2f);
-    auto bias = Random(co, 23), scale = Random(co, 24, 0.5f, 2.f), shift = Random(co, 25);
-    ConvEpilogue ep;
-    ep.bias = bias.data(); ep.relu = true; ep.bn_scale = scale.data(); ep.bn_shift = shift.data(); ep.pool_width = true;
-    std::vector<float> ref(2 * T * co), fast(2 * T * co), fast2(2 * T * co);
-    conv2d_f32(x.data(), w.data(), ref.data(), s, nullptr, false, &ep);   // im2col + reference GEMM
-    conv2d_f32(x.data(), w.data(), fast.data(), s, nullptr, true, &ep);   // SIMD kernel when available
-    ThreadPool pool(2);
-    conv2d_f32(x.data(), w.data(), fast2.data(), s, &pool, true, &ep);
+    PooledConvRun run(x, w, s, 23);
+    const auto& ref = run.ref; const auto& fast = run.fast; const auto& fast2 = run.fast2; const auto& ep = run.ep;
     CHECK_MSG(Nse(fast, ref) < kNseMax, "W=" << W << " kh=" << kh << " (" << conv_tall_variant_name(W, co) << ") nse=" << Nse(fast, ref));
     CHECK(BitEqual(fast, fast2));
     // the generic variant of the direct kernel, on the same padded input
@@ -268,14 +280,9 @@ TEST(conv_wide_simd_matches_generic_and_im2col) {
     const size_t W = sh[0], kw = sh[1], co = sh[2], kh = sh[3], T = 13, H = T + kh - 1, OW = W - kw + 1;
     Conv2DShape s{2, H, W, 1, kh, kw, co, 0, 0, T, OW};
     auto x = Random(2 * H * W, 31, -2.f, 4.f), w = Random(kh * kw * co, 32, -0.2f, 0.2f);
-    auto bias = Random(co, 33), scale = Random(co, 34, 0.5f, 2.f), shift = Random(co, 35);
-    ConvEpilogue ep;
-    ep.bias = bias.data(); ep.relu = true; ep.bn_scale = scale.data(); ep.bn_shift = shift.data(); ep.pool_width = true;
-    std::vector<float> ref(2 * T * co), fast(2 * T * co), fast2(2 * T * co);
-    conv2d_f32(x.data(), w.data(), ref.data(), s, nullptr, false, &ep);   // im2col + reference GEMM
-    conv2d_f32(x.data(), w.data(), fast.data(), s, nullptr, true, &ep);   // SIMD kernel when available
-    ThreadPool pool(2);
-    conv2d_f32(x.data(), w.data(), fast2.data(), s, &pool, true, &ep);
+    PooledConvRun run(x, w, s, 33);
+    const auto& ref = run.ref; const auto& fast = run.fast; const auto& fast2 = run.fast2; const auto& ep = run.ep;
+    const auto& bias = run.bias; const auto& scale = run.scale; const auto& shift = run.shift;
     CHECK_MSG(Nse(fast, ref) < kNseMax, "W=" << W << " kw=" << kw << " co=" << co << " nse=" << Nse(fast, ref));
     CHECK(BitEqual(fast, fast2));
     // the generic variant of the direct kernel: against the scalar double reference, pooled
