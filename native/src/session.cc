@@ -3,6 +3,7 @@
 #include "session.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <stdexcept>
 
@@ -60,10 +61,15 @@ Session::Progress Session::Push(const float* pcm, size_t n) {
   if (finished_) throw std::logic_error("Session::Push() after Finish()");
   ThrowIfFailed();
   float peak = peak_;
+  bool finite = true;
   for (size_t i = 0; i < n; i++) {
     float a = std::fabs(pcm[i]);
+    finite &= a <= FLT_MAX;  // false for NaN and infinities
     if (a > peak) peak = a;
   }
+  // same words as NON_FINITE_AUDIO in src/embed/embedder.ts; without this check the SIMD Relu
+  // (max(x, 0) gives 0 for NaN) would turn such audio into a plausible-looking vector
+  if (!finite) throw std::invalid_argument("the audio contains NaN or infinite samples");
   peak_ = peak;
   pcm16_.clear();
   resampler_.Push(pcm, n, &pcm16_);

@@ -82,7 +82,7 @@ class Session {
     size_t patches;        // complete patches among them
     float peak;            // largest |sample| so far
   };
-  Progress Push(const float* pcm, size_t n);
+  Progress Push(const float* pcm, size_t n);  // throws std::invalid_argument on a NaN/Inf sample
 
   struct Result {
     std::vector<std::vector<float>> means;  // one per output of the spec, in order
