@@ -10,6 +10,7 @@
 #include "../src/kernels/conv_f32.h"
 #include "../src/kernels/conv_tall_f32.h"
 #include "../src/kernels/conv_wide_f32.h"
+#include "../src/kernels/cpu_features.h"
 #include "../src/kernels/elementwise_f32.h"
 #include "../src/kernels/matmul_f32.h"
 #include "../src/kernels/parallel.h"
@@ -19,11 +20,13 @@
 using namespace chaarfm;
 using namespace chaarfm::test;
 
+#if CHAARFM_X86
 namespace chaarfm {
 ConvTallFn conv_tall_avx512_f32(size_t width, size_t co);  // the variants, reached directly to test each
 ConvTallFn conv_tall_avx2_f32(size_t width, size_t co);
 ConvWideFn conv_wide_avx512_f32(size_t width, size_t kw, size_t co);
 }  // namespace chaarfm
+#endif
 
 namespace {
 
@@ -254,8 +257,8 @@ TEST(conv_tall_simd_matches_generic_and_im2col) {
     std::vector<float> ref0(ref.begin(), ref.begin() + T * co);
     CHECK_MSG(Nse(gen, ref0) < kNseMax, "generic tall W=" << W << " nse=" << Nse(gen, ref0));
     // every SIMD variant this CPU can run, against the generic one
-    const bool has[2] = {__builtin_cpu_supports("avx512f") != 0,
-                         __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")};
+#if CHAARFM_X86
+    const bool has[2] = {CpuHasAvx512f(), CpuHasAvx2Fma()};
     const ConvTallFn fns[2] = {conv_tall_avx512_f32(W, co), conv_tall_avx2_f32(W, co)};
     for (int v = 0; v < 2; ++v) {
       if (!has[v] || !fns[v]) continue;
@@ -267,6 +270,7 @@ TEST(conv_tall_simd_matches_generic_and_im2col) {
       CHECK(BitEqual(part, simd));
       CHECK_MSG(Nse(simd, gen) < kNseMax, (v ? "avx2" : "avx512") << " W=" << W << " nse=" << Nse(simd, gen));
     }
+#endif
   }
 }
 
@@ -304,7 +308,11 @@ TEST(conv_wide_simd_matches_generic_and_im2col) {
       }
     CHECK_MSG(Nse(gen, want) < kNseMax, "generic wide W=" << W << " kw=" << kw << " nse=" << Nse(gen, want));
     // the AVX-512 variant, when this CPU can run it and the shape is one it takes
-    ConvWideFn simd = __builtin_cpu_supports("avx512f") ? conv_wide_avx512_f32(W, kw, co) : nullptr;
+#if CHAARFM_X86
+    ConvWideFn simd = CpuHasAvx512f() ? conv_wide_avx512_f32(W, kw, co) : nullptr;
+#else
+    ConvWideFn simd = nullptr;
+#endif
     if (!simd) continue;
     std::vector<float> v(T * co), part(T * co);
     simd(x.data(), W, w.data(), kh, kw, co, ep, 0, T, v.data());

@@ -7,6 +7,7 @@
 #include <cfloat>
 
 #include "conv_f32.h"
+#include "cpu_features.h"
 #include "conv_tall_f32.h"
 
 namespace chaarfm {
@@ -20,25 +21,25 @@ template <int NV, int OB>
 inline void Block(const float* xpad, size_t width, const float* w, size_t kh, size_t co, const ConvEpilogue& ep,
                   size_t t, size_t o, float* y) {
   __m256 acc[OB][NV];
-  #pragma GCC unroll 16
+  CHAARFM_UNROLL
   for (int b = 0; b < OB; ++b)
-    #pragma GCC unroll 16
+    CHAARFM_UNROLL
     for (int v = 0; v < NV; ++v) acc[b][v] = _mm256_setzero_ps();
   for (size_t k = 0; k < kh; ++k) {
     const float* row = xpad + (t + k) * width;
     const float* wk = w + k * co + o;
-    #pragma GCC unroll 16
+    CHAARFM_UNROLL
     for (int b = 0; b < OB; ++b) {
       const __m256 wb = _mm256_set1_ps(wk[b]);
-      #pragma GCC unroll 16
+      CHAARFM_UNROLL
       for (int v = 0; v < NV; ++v) acc[b][v] = _mm256_fmadd_ps(_mm256_loadu_ps(row + 8 * v), wb, acc[b][v]);
     }
   }
   const __m256 zero = _mm256_setzero_ps();
-  #pragma GCC unroll 16
+  CHAARFM_UNROLL
   for (int b = 0; b < OB; ++b) {
     __m256 m = _mm256_set1_ps(-FLT_MAX);
-    #pragma GCC unroll 16
+    CHAARFM_UNROLL
     for (int v = 0; v < NV; ++v) {
       __m256 a = acc[b][v];
       if (ep.bias) a = _mm256_add_ps(a, _mm256_set1_ps(ep.bias[o + b]));

@@ -15,6 +15,7 @@
 #include <cfloat>
 
 #include "conv_f32.h"
+#include "cpu_features.h"
 #include "conv_wide_f32.h"
 
 namespace chaarfm {
@@ -28,9 +29,9 @@ template <int P, int V>
 inline void Block(const float* x, size_t width, const float* w, size_t kh, size_t kw, size_t co,
                   const ConvEpilogue& ep, size_t t, size_t f0, size_t o, __mmask16 tail, __m512* m) {
   __m512 acc[P][V];
-#pragma GCC unroll 16
+CHAARFM_UNROLL
   for (int p = 0; p < P; ++p)
-#pragma GCC unroll 16
+CHAARFM_UNROLL
     for (int v = 0; v < V; ++v) acc[p][v] = _mm512_setzero_ps();
   for (size_t i = 0; i < kh; ++i) {
     const float* row = x + (t + i) * width + f0;
@@ -38,26 +39,26 @@ inline void Block(const float* x, size_t width, const float* w, size_t kh, size_
     for (size_t j = 0; j < kw; ++j) {
       const float* wt = wi + j * co;
       __m512 wv[V];
-#pragma GCC unroll 16
+CHAARFM_UNROLL
       for (int v = 0; v < V; ++v)
         wv[v] = v == V - 1 ? _mm512_maskz_loadu_ps(tail, wt + 16 * v) : _mm512_loadu_ps(wt + 16 * v);
-#pragma GCC unroll 16
+CHAARFM_UNROLL
       for (int p = 0; p < P; ++p) {
         const __m512 xb = _mm512_set1_ps(row[p + j]);
-#pragma GCC unroll 16
+CHAARFM_UNROLL
         for (int v = 0; v < V; ++v) acc[p][v] = _mm512_fmadd_ps(xb, wv[v], acc[p][v]);
       }
     }
   }
   const __m512 zero = _mm512_setzero_ps();
-#pragma GCC unroll 16
+CHAARFM_UNROLL
   for (int v = 0; v < V; ++v) {
     const __mmask16 k = v == V - 1 ? tail : static_cast<__mmask16>(0xFFFF);
     const size_t c = o + 16 * v;
     const __m512 bias = ep.bias ? _mm512_maskz_loadu_ps(k, ep.bias + c) : zero;
     const __m512 scale = ep.bn_scale ? _mm512_maskz_loadu_ps(k, ep.bn_scale + c) : zero;
     const __m512 shift = ep.bn_scale ? _mm512_maskz_loadu_ps(k, ep.bn_shift + c) : zero;
-#pragma GCC unroll 16
+CHAARFM_UNROLL
     for (int p = 0; p < P; ++p) {
       __m512 a = acc[p][v];
       if (ep.bias) a = _mm512_add_ps(a, bias);

@@ -3,6 +3,7 @@
 #include "conv_wide_f32.h"
 
 #include "conv_f32.h"
+#include "cpu_features.h"
 
 namespace chaarfm {
 
@@ -28,9 +29,8 @@ void conv_wide_pool_generic_f32(const float* x, size_t width, const float* w, si
 }
 
 ConvWideFn conv_wide_pool_best_f32(size_t width, size_t kw, size_t co) {
-#if defined(__x86_64__) || defined(__i386__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512) return conv_wide_avx512_f32(width, kw, co);
+#if CHAARFM_X86
+  if (CpuHasAvx512f()) return conv_wide_avx512_f32(width, kw, co);
 #else
   (void)width;
   (void)kw;
