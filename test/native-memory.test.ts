@@ -47,3 +47,39 @@ console.log(JSON.stringify({ maxArrayBuffers: max, patches: r.patches }));
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+// The issue's bound: peak RSS of `vectorize` on a 10-minute track at most 200 MB, for one
+// thread (where the engine once ran on libuv's pool threads, each with its own BLAS buffer:
+// 207 MB) and for two. The peak is read in the CLI's own process when it exits, from VmHWM in
+// /proc/self/status: getrusage's maxRSS is no good here, because on Linux a spawned child starts
+// with its parent's peak (this test process holds a 10-minute clip: ~210 MB).
+const notLinux = process.platform !== 'linux' && 'reads /proc/self/status (Linux only)';
+test('vectorize keeps peak RSS under 200 MB on a 10-minute track, threads 1 and 2', { skip: noAddon || (!haveFfmpeg && 'needs ffmpeg') || notLinux }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cfw-rss-'));
+  try {
+    const clip = join(dir, 'ten-min.wav');
+    await writeClip(clip, { seconds: 600, seed: 5 });
+    const script = join(dir, 'rss.mjs');
+    const binUrl = new URL(`file://${join(here, '..', 'src', 'bin.js')}`).href;
+    await writeFile(
+      script,
+      `import { readFileSync } from 'node:fs';
+process.on('exit', () => process.stderr.write('PEAK_RSS_KB ' + /VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1] + '\\n'));
+await import(${JSON.stringify(binUrl)});
+`,
+    );
+    for (const threads of ['1', '2']) {
+      const r = spawnSync(process.execPath, [script, 'vectorize', clip, '--backend', 'native', '--threads', threads], { encoding: 'utf8', timeout: 300000 });
+      assert.equal(r.status, 0, r.stderr);
+      const line = JSON.parse(r.stdout.trim()) as { vector: number[]; backend: string };
+      assert.equal(line.backend, 'native');
+      assert.equal(line.vector.length, 200);
+      const kb = Number(/PEAK_RSS_KB (\d+)/.exec(r.stderr)?.[1]);
+      assert.ok(kb > 0, r.stderr);
+      assert.ok(kb < 200 * 1024, `--threads ${threads}: peak RSS ${(kb / 1024).toFixed(0)} MB`);
+      console.log(`# vectorize, 10-min track, --threads ${threads}: peak RSS ${(kb / 1024).toFixed(0)} MB`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

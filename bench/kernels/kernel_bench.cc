@@ -132,9 +132,10 @@ int main(int argc, char** argv) {
     g_cpu_time = false;  // wall time for the two-thread column
     const double t2 = Seconds([&] { conv2d_f32(x.data(), w.data(), y.data(), s, &p2, true); }, reps);
     g_cpu_time = true;
-    // the engine's fused path for tall kernels: direct SIMD conv + bias/Relu/batchnorm + max over width
+    // the engine's fused paths for one-channel kernels, tall (temporal) and wide (timbral): direct
+    // SIMD conv + bias/Relu/batchnorm + max over the width
     double tt = 0;
-    if (s.kw == 1 && s.c == 1 && s.kh > 1) {
+    if (s.c == 1 && s.kh > 1 && (s.kw == 1 || (s.ow > 1 && s.pad_top == 0 && s.pad_left == 0))) {
       std::vector<float> ones(N, 1.f), zeros(N, 0.f), pooled(s.n * s.oh * N);
       ConvEpilogue ep;
       ep.bias = zeros.data(); ep.relu = true; ep.bn_scale = ones.data(); ep.bn_shift = zeros.data(); ep.pool_width = true;

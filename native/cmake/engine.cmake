@@ -13,12 +13,12 @@ option(CHAARFM_BLAS_STATIC "Link the kernel library statically" ON)
 
 add_library(chaarfm_engine STATIC
   ${CHAARFM_ENGINE_DIR}/src/kernels/parallel.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/cpu_features.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/matmul_ref_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/matmul_fast_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_f32.cc
-  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx2.cc
-  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/pool_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/batchnorm_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/elementwise_f32.cc
@@ -31,13 +31,26 @@ target_compile_features(chaarfm_engine PUBLIC cxx_std_17)
 set_target_properties(chaarfm_engine PROPERTIES
   POSITION_INDEPENDENT_CODE ON CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 # No -march: the generic files must run on any x86-64 (SSE2 baseline; -O3 vectorises the
-# element-wise loops). -ffp-contract=off keeps a*b+c unfused
-# so the reference kernels round the same way whatever the compiler's defaults.
-target_compile_options(chaarfm_engine PRIVATE -O3 -ffp-contract=off)
-# ISA-specific units: their own flags, entered only after the CPU probe in conv_tall_f32.cc.
-if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
-  set_source_files_properties(${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx2.cc PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
-  set_source_files_properties(${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
+# element-wise loops). -ffp-contract=off (MSVC: /fp:precise, which does not contract) keeps
+# a*b+c unfused so the reference kernels round the same way whatever the compiler's defaults.
+if(MSVC)
+  target_compile_options(chaarfm_engine PRIVATE /O2 /fp:precise)
+else()
+  target_compile_options(chaarfm_engine PRIVATE -O3 -ffp-contract=off)
+endif()
+# ISA-specific units, x86 only: their own flags, entered only after the CPU probe
+# (cpu_features.h) in conv_tall_f32.cc / conv_wide_f32.cc. Other CPUs use the generic kernels.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86")
+  set(_avx2 ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx2.cc)
+  set(_avx512 ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_avx512.cc)
+  target_sources(chaarfm_engine PRIVATE ${_avx2} ${_avx512})
+  if(MSVC)
+    set_source_files_properties(${_avx2} PROPERTIES COMPILE_OPTIONS "/arch:AVX2")
+    set_source_files_properties(${_avx512} PROPERTIES COMPILE_OPTIONS "/arch:AVX512")
+  else()
+    set_source_files_properties(${_avx2} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+    set_source_files_properties(${_avx512} PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
+  endif()
 endif()
 find_package(Threads REQUIRED)
 target_link_libraries(chaarfm_engine PUBLIC Threads::Threads)
@@ -71,13 +84,13 @@ if(CHAARFM_BUILD_TESTS)
     ${CHAARFM_ENGINE_DIR}/test/ops_test.cc
     ${CHAARFM_ENGINE_DIR}/test/runner_test.cc)
   target_link_libraries(chaarfm_engine_test PRIVATE chaarfm_engine)
-  target_compile_options(chaarfm_engine_test PRIVATE -O2)
+  target_compile_options(chaarfm_engine_test PRIVATE $<IF:$<CXX_COMPILER_ID:MSVC>,/O2,-O2>)
 endif()
 
 if(CHAARFM_BUILD_BENCH)
   add_executable(chaarfm_kernel_bench ${CHAARFM_ENGINE_DIR}/../bench/kernels/kernel_bench.cc)
   target_link_libraries(chaarfm_kernel_bench PRIVATE chaarfm_engine)
-  target_compile_options(chaarfm_kernel_bench PRIVATE -O2)
+  target_compile_options(chaarfm_kernel_bench PRIVATE $<IF:$<CXX_COMPILER_ID:MSVC>,/O2,-O2>)
   find_package(dnnl CONFIG QUIET)
   if(dnnl_FOUND)
     target_compile_definitions(chaarfm_kernel_bench PRIVATE CHAARFM_BENCH_DNNL=1)
@@ -85,5 +98,5 @@ if(CHAARFM_BUILD_BENCH)
   endif()
   add_executable(chaarfm_engine_bench ${CHAARFM_ENGINE_DIR}/../bench/kernels/engine_bench.cc)
   target_link_libraries(chaarfm_engine_bench PRIVATE chaarfm_engine)
-  target_compile_options(chaarfm_engine_bench PRIVATE -O2)
+  target_compile_options(chaarfm_engine_bench PRIVATE $<IF:$<CXX_COMPILER_ID:MSVC>,/O2,-O2>)
 endif()

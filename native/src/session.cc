@@ -3,6 +3,7 @@
 #include "session.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <stdexcept>
 
@@ -30,10 +31,10 @@ void RunnerPool::Give(int threads, std::unique_ptr<MusicnnRunner> runner) {
 Session::Session(std::shared_ptr<RunnerPool> pool, double sample_rate, int threads)
     : resampler_(sample_rate),
       pool_(std::move(pool)),
-      runner_threads_(threads >= 2 ? threads - 1 : threads),
+      runner_threads_(threads >= 2 ? threads - 1 : 1),
       overlap_(threads >= 2),
       runner_(pool_->Take(runner_threads_)) {
-  if (overlap_) worker_ = std::thread(&Session::InferenceLoop, this);
+  worker_ = std::thread(&Session::InferenceLoop, this);
 }
 
 Session::~Session() {
@@ -52,7 +53,6 @@ Session::Progress Session::Snapshot() const {
 }
 
 void Session::ThrowIfFailed() {
-  if (!overlap_) return;
   std::lock_guard<std::mutex> lock(mu_);
   if (error_) std::rethrow_exception(error_);
 }
@@ -61,10 +61,15 @@ Session::Progress Session::Push(const float* pcm, size_t n) {
   if (finished_) throw std::logic_error("Session::Push() after Finish()");
   ThrowIfFailed();
   float peak = peak_;
+  bool finite = true;
   for (size_t i = 0; i < n; i++) {
     float a = std::fabs(pcm[i]);
+    finite &= a <= FLT_MAX;  // false for NaN and infinities
     if (a > peak) peak = a;
   }
+  // same words as NON_FINITE_AUDIO in src/embed/embedder.ts; without this check the SIMD Relu
+  // (max(x, 0) gives 0 for NaN) would turn such audio into a plausible-looking vector
+  if (!finite) throw std::invalid_argument("the audio contains NaN or infinite samples");
   peak_ = peak;
   pcm16_.clear();
   resampler_.Push(pcm, n, &pcm16_);
@@ -82,12 +87,13 @@ void Session::FeedResampled() {
 }
 
 void Session::Deliver(size_t count) {
-  if (!overlap_) {
-    runner_->PushFrames(bands_.data(), count);
-  } else {
-    for (size_t pos = 0; pos < count; pos += kMaxPieceFrames) {
-      Enqueue(bands_.data() + pos * kMelBands, std::min(kMaxPieceFrames, count - pos));
-    }
+  for (size_t pos = 0; pos < count; pos += kMaxPieceFrames) {
+    Enqueue(bands_.data() + pos * kMelBands, std::min(kMaxPieceFrames, count - pos));
+  }
+  if (!overlap_) {  // one thread at a time: wait until the engine has run what was handed over
+    std::unique_lock<std::mutex> lock(mu_);
+    space_cv_.wait(lock, [&] { return error_ || queued_frames_ == 0; });
+    if (error_) std::rethrow_exception(error_);
   }
   frame_count_ += count;
 }
@@ -149,7 +155,7 @@ Session::Result Session::Finish() {
     mel_.Compute(frames_.data(), count, bands_.data());
     Deliver(count);
   }
-  if (overlap_) {  // let the inference thread run what is queued, then end it
+  {  // let the inference thread run what is queued, then end it
     {
       std::lock_guard<std::mutex> lock(mu_);
       input_done_ = true;

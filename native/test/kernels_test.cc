@@ -9,6 +9,8 @@
 #include "../src/kernels/batchnorm_f32.h"
 #include "../src/kernels/conv_f32.h"
 #include "../src/kernels/conv_tall_f32.h"
+#include "../src/kernels/conv_wide_f32.h"
+#include "../src/kernels/cpu_features.h"
 #include "../src/kernels/elementwise_f32.h"
 #include "../src/kernels/matmul_f32.h"
 #include "../src/kernels/parallel.h"
@@ -18,10 +20,13 @@
 using namespace chaarfm;
 using namespace chaarfm::test;
 
+#if CHAARFM_X86
 namespace chaarfm {
 ConvTallFn conv_tall_avx512_f32(size_t width, size_t co);  // the variants, reached directly to test each
 ConvTallFn conv_tall_avx2_f32(size_t width, size_t co);
+ConvWideFn conv_wide_avx512_f32(size_t width, size_t kw, size_t co);
 }  // namespace chaarfm
+#endif
 
 namespace {
 
@@ -54,6 +59,24 @@ std::vector<double> ConvScalar(const std::vector<float>& x, const std::vector<fl
         }
   return y;
 }
+
+
+// A fused bias/Relu/batchnorm/max-over-width epilogue with random parameters, and conv2d_f32 run
+// with it three ways: the reference GEMM, the fast path, and the fast path on two threads.
+struct PooledConvRun {
+  std::vector<float> bias, scale, shift, ref, fast, fast2;
+  ConvEpilogue ep;
+  PooledConvRun(const std::vector<float>& x, const std::vector<float>& w, const Conv2DShape& s, unsigned seed)
+      : bias(Random(s.co, seed)), scale(Random(s.co, seed + 1, 0.5f, 2.f)), shift(Random(s.co, seed + 2)) {
+    ep.bias = bias.data(); ep.relu = true; ep.bn_scale = scale.data(); ep.bn_shift = shift.data(); ep.pool_width = true;
+    const size_t n = s.n * s.oh * s.co;
+    ref.resize(n); fast.resize(n); fast2.resize(n);
+    conv2d_f32(x.data(), w.data(), ref.data(), s, nullptr, false, &ep);   // im2col + reference GEMM
+    conv2d_f32(x.data(), w.data(), fast.data(), s, nullptr, true, &ep);   // SIMD kernel when available
+    ThreadPool pool(2);
+    conv2d_f32(x.data(), w.data(), fast2.data(), s, &pool, true, &ep);
+  }
+};
 
 }  // namespace
 
@@ -222,14 +245,8 @@ TEST(conv_tall_simd_matches_generic_and_im2col) {
     const size_t W = sh[0], kh = sh[1], co = sh[2], T = 37;
     Conv2DShape s{2, T, W, 1, kh, 1, co, (kh - 1) / 2, 0, T, W};
     auto x = Random(2 * T * W, 21, 0.f, 4.f), w = Random(kh * co, 22, -0.2f, 0.2f);
-    auto bias = Random(co, 23), scale = Random(co, 24, 0.5f, 2.f), shift = Random(co, 25);
-    ConvEpilogue ep;
-    ep.bias = bias.data(); ep.relu = true; ep.bn_scale = scale.data(); ep.bn_shift = shift.data(); ep.pool_width = true;
-    std::vector<float> ref(2 * T * co), fast(2 * T * co), fast2(2 * T * co);
-    conv2d_f32(x.data(), w.data(), ref.data(), s, nullptr, false, &ep);   // im2col + reference GEMM
-    conv2d_f32(x.data(), w.data(), fast.data(), s, nullptr, true, &ep);   // SIMD kernel when available
-    ThreadPool pool(2);
-    conv2d_f32(x.data(), w.data(), fast2.data(), s, &pool, true, &ep);
+    PooledConvRun run(x, w, s, 23);
+    const auto& ref = run.ref; const auto& fast = run.fast; const auto& fast2 = run.fast2; const auto& ep = run.ep;
     CHECK_MSG(Nse(fast, ref) < kNseMax, "W=" << W << " kh=" << kh << " (" << conv_tall_variant_name(W, co) << ") nse=" << Nse(fast, ref));
     CHECK(BitEqual(fast, fast2));
     // the generic variant of the direct kernel, on the same padded input
@@ -240,8 +257,8 @@ TEST(conv_tall_simd_matches_generic_and_im2col) {
     std::vector<float> ref0(ref.begin(), ref.begin() + T * co);
     CHECK_MSG(Nse(gen, ref0) < kNseMax, "generic tall W=" << W << " nse=" << Nse(gen, ref0));
     // every SIMD variant this CPU can run, against the generic one
-    const bool has[2] = {__builtin_cpu_supports("avx512f") != 0,
-                         __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")};
+#if CHAARFM_X86
+    const bool has[2] = {CpuHasAvx512f(), CpuHasAvx2Fma()};
     const ConvTallFn fns[2] = {conv_tall_avx512_f32(W, co), conv_tall_avx2_f32(W, co)};
     for (int v = 0; v < 2; ++v) {
       if (!has[v] || !fns[v]) continue;
@@ -253,5 +270,57 @@ TEST(conv_tall_simd_matches_generic_and_im2col) {
       CHECK(BitEqual(part, simd));
       CHECK_MSG(Nse(simd, gen) < kNseMax, (v ? "avx2" : "avx512") << " W=" << W << " nse=" << Nse(simd, gen));
     }
+#endif
+  }
+}
+
+TEST(conv_wide_simd_matches_generic_and_im2col) {
+  // MusiCNN's timbral layers: a [193 x 96] block (187 rows + the 3-row halo each side), kernels
+  // 7x38 and 7x67, 204 filters, VALID, fused bias/Relu/batchnorm and max over the width; also
+  // channel counts that leave 1..31 last channels (the masked groups) and a width whose last
+  // pixel block overlaps the one before it.
+  const size_t shapes[][4] = {{96, 38, 204, 7}, {96, 67, 204, 7}, {40, 9, 7, 3}, {29, 5, 33, 5}, {50, 3, 17, 1}};
+  for (auto& sh : shapes) {
+    const size_t W = sh[0], kw = sh[1], co = sh[2], kh = sh[3], T = 13, H = T + kh - 1, OW = W - kw + 1;
+    Conv2DShape s{2, H, W, 1, kh, kw, co, 0, 0, T, OW};
+    auto x = Random(2 * H * W, 31, -2.f, 4.f), w = Random(kh * kw * co, 32, -0.2f, 0.2f);
+    PooledConvRun run(x, w, s, 33);
+    const auto& ref = run.ref; const auto& fast = run.fast; const auto& fast2 = run.fast2; const auto& ep = run.ep;
+    const auto& bias = run.bias; const auto& scale = run.scale; const auto& shift = run.shift;
+    CHECK_MSG(Nse(fast, ref) < kNseMax, "W=" << W << " kw=" << kw << " co=" << co << " nse=" << Nse(fast, ref));
+    CHECK(BitEqual(fast, fast2));
+    // the generic variant of the direct kernel: against the scalar double reference, pooled
+    std::vector<float> gen(T * co);
+    conv_wide_pool_generic_f32(x.data(), W, w.data(), kh, kw, co, ep, 0, T, gen.data());
+    Conv2DShape s1 = s;
+    s1.n = 1;
+    const std::vector<float> x1(x.begin(), x.begin() + H * W);
+    const auto raw = ConvScalar(x1, w, s1);
+    std::vector<double> want(T * co);
+    for (size_t t = 0; t < T; ++t)
+      for (size_t o = 0; o < co; ++o) {
+        double m = 0;
+        for (size_t f = 0; f < OW; ++f) {
+          double v = std::max(raw[(t * OW + f) * co + o] + bias[o], 0.0) * scale[o] + shift[o];
+          m = f == 0 ? v : std::max(m, v);
+        }
+        want[t * co + o] = m;
+      }
+    CHECK_MSG(Nse(gen, want) < kNseMax, "generic wide W=" << W << " kw=" << kw << " nse=" << Nse(gen, want));
+    // the AVX-512 variant, when this CPU can run it and the shape is one it takes
+#if CHAARFM_X86
+    ConvWideFn simd = CpuHasAvx512f() ? conv_wide_avx512_f32(W, kw, co) : nullptr;
+#else
+    ConvWideFn simd = nullptr;
+#endif
+    if (!simd) continue;
+    std::vector<float> v(T * co), part(T * co);
+    simd(x.data(), W, w.data(), kh, kw, co, ep, 0, T, v.data());
+    simd(x.data(), W, w.data(), kh, kw, co, ep, 0, 5, part.data());  // two row ranges give the same rows
+    simd(x.data(), W, w.data(), kh, kw, co, ep, 5, T, part.data());
+    CHECK(BitEqual(part, v));
+    CHECK_MSG(Nse(v, gen) < kNseMax, "avx512 wide W=" << W << " kw=" << kw << " co=" << co << " nse=" << Nse(v, gen));
+    const std::vector<float> fast0(fast.begin(), fast.begin() + T * co);
+    CHECK(BitEqual(v, fast0));  // conv2d_f32 took the SIMD kernel
   }
 }

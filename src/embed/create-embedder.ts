@@ -156,7 +156,7 @@ export async function createEmbedder(opts: CreateEmbedderOptions = {}): Promise<
   if (choice !== 'wasm') {
     const { report, addon } = choose(choice, process.env); // throws for 'native' when unavailable
     if (addon) return createNative(addon, opts);
-    log.info('using the portable wasm backend', { reason: report.reason });
+    log.warn('using the portable wasm backend', { reason: report.reason }); // a slower path: say so by default
   }
   const model = await openModelFile({ modelPath: opts.modelPath, outputNode: opts.outputNode, tagsNode: opts.tagsNode });
   if (!model.bundled) log.info('using a custom model', { path: model.path, sha256: model.sha256 });

@@ -8,6 +8,10 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 
 export type BackendName = 'native' | 'wasm';
+
+/** The error both backends give for decoded audio with a NaN or infinite sample (a float file can
+ *  hold them; MusiCNN would turn them into NaN, or its Relu into a plausible-looking vector). */
+export const NON_FINITE_AUDIO = 'the audio contains NaN or infinite samples';
 export type BackendChoice = 'auto' | BackendName;
 
 export interface EmbedProgress {

@@ -12,10 +12,10 @@
  *  - a NaN/Inf output -> an error saying so; `peak` (largest |sample|); `tags` when tagsNode.
  * Memory: one chunk in flight per embed (the next is read from ffmpeg while it is processed);
  * ffmpeg is paced by pipe backpressure. Several embed() calls may run at once; each has its own
- * session using `threads` threads: with 1 everything runs on the libuv worker; with 2 or more the
- * session's front end (resample + mel) runs there while an inference thread of its own runs the
- * engine on `threads - 1` threads (bit-identical results; the reported patches may lead the
- * engine by up to 8, see native/README.md).
+ * session using `threads` threads: the front end (resample + mel) runs on the libuv worker and
+ * the engine on an inference thread of the session's own; with 1 thread they take turns, with 2
+ * or more they overlap and the engine uses `threads - 1` threads (bit-identical results; the
+ * reported patches may then lead the engine by up to 8, see native/README.md).
  * `close()` frees every session (running ones when their current call ends) and the model.
  */
 import type { Readable } from 'node:stream';

@@ -22,7 +22,7 @@
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../log/logger.js';
-import type { Embedder, EmbedOptions, EmbedProgress, EmbedResult } from './embedder.js';
+import { NON_FINITE_AUDIO, type Embedder, type EmbedOptions, type EmbedProgress, type EmbedResult } from './embedder.js';
 import type { FromThread, ThreadInit, ToThread } from './wasm-embedder-thread.js';
 
 /** Decoded mono PCM at the file's own rate. */
@@ -171,13 +171,16 @@ class PoolThread {
   }
 }
 
-/** Largest absolute sample value of `data` and `prev`. */
+/** Largest absolute sample value of `data` and `prev`; throws on a NaN or infinite sample. */
 function peakOf(data: Float32Array, prev: number): number {
   let p = prev;
+  let finite = true;
   for (let i = 0; i < data.length; i++) {
     const a = Math.abs(data[i]);
+    finite &&= a <= 3.4028234663852886e38;
     if (a > p) p = a;
   }
+  if (!finite) throw new Error(NON_FINITE_AUDIO);
   return p;
 }
 

@@ -181,9 +181,34 @@ export async function supportsJsRuntimes(bin: string): Promise<boolean> {
   return /(^|\s)--js-runtimes\b/m.test(help);
 }
 
-/** `--js-runtimes node:<this node>` where supported, else nothing. */
+/** Whether this process is a single executable application (`npm run build:exe`). */
+async function runningAsSea(): Promise<boolean> {
+  try {
+    return (await import('node:sea')).isSea();
+  } catch {
+    return false; // a Node without node:sea runs no single executables
+  }
+}
+
+/**
+ * The JavaScript runtime for yt-dlp's `--js-runtimes` (YouTube's challenges): this Node; in a
+ * single executable, where process.execPath is the worker itself, a `node` or `deno` on `env`'s
+ * PATH instead, or null when there is none.
+ */
+export async function jsRuntime(sea?: boolean, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  if (!(sea ?? (await runningAsSea()))) return `node:${process.execPath}`;
+  for (const name of ['node', 'deno']) {
+    const found = await findOnPath(name, env);
+    if (found) return `${name}:${found}`;
+  }
+  return null;
+}
+
+/** `--js-runtimes <runtime>` where this yt-dlp supports it and a runtime is found, else nothing. */
 export async function jsRuntimeArgs(bin: string): Promise<string[]> {
-  return (await supportsJsRuntimes(bin).catch(() => false)) ? ['--js-runtimes', `node:${process.execPath}`] : [];
+  if (!(await supportsJsRuntimes(bin).catch(() => false))) return [];
+  const runtime = await jsRuntime();
+  return runtime ? ['--js-runtimes', runtime] : [];
 }
 
 export interface RunOptions {

@@ -9,7 +9,8 @@
  *   --newline --progress                              one `[download]  42.0% of ...` line per update
  *   --print after_move:%()j                           the full info JSON, with `filepath`, once the
  *                                                     file is in place (implies --quiet, not simulate)
- *   --js-runtimes node:<this node>                    only where `--help` lists the flag
+ *   --js-runtimes node:<this node>                    only where `--help` lists the flag (in the
+ *                                                     single executable: a node or deno on PATH)
  *   --cookies <workDir>/cookies.txt                   when YTDL_COOKIES is set (see below)
  * and for searches `ytsearch1:<artist> <title> lyrics` with
  * `--match-filter "duration > 60 & duration < 600"`. The spec's quotes delimit the string;

@@ -8,6 +8,7 @@
 
 #include "batchnorm_f32.h"
 #include "conv_tall_f32.h"
+#include "conv_wide_f32.h"
 #include "elementwise_f32.h"
 #include "matmul_f32.h"
 #include "pool_f32.h"
@@ -83,6 +84,22 @@ void conv2d_f32(const float* x, const float* w, float* y, const Conv2DShape& s, 
       auto task = [&](size_t i) {
         const size_t n = i / blocks, t0 = (i % blocks) * kRows, t1 = std::min(t0 + kRows, s.oh);
         fn(&xpad[n * th * s.w], s.w, w, s.kh, s.co, *ep, t0, t1, y + n * s.oh * s.co);
+      };
+      if (pool) pool->ParallelFor(s.n * blocks, task);
+      else for (size_t i = 0; i < s.n * blocks; ++i) task(i);
+      return;
+    }
+  }
+  const bool wide = s.c == 1 && s.kw > 1 && s.pad_top == 0 && s.pad_left == 0 && s.oh + s.kh - 1 == s.h &&
+                    s.ow + s.kw - 1 == s.w;
+  if (fast && wide && ep && ep->pool_width) {
+    if (ConvWideFn fn = conv_wide_pool_best_f32(s.w, s.kw, s.co)) {
+      // direct SIMD kernel on the input as it is, fixed blocks of 8 output rows
+      constexpr size_t kRows = 8;
+      const size_t blocks = (s.oh + kRows - 1) / kRows;
+      auto task = [&](size_t i) {
+        const size_t n = i / blocks, t0 = (i % blocks) * kRows, t1 = std::min(t0 + kRows, s.oh);
+        fn(x + n * s.h * s.w, s.w, w, s.kh, s.kw, s.co, *ep, t0, t1, y + n * s.oh * s.co);
       };
       if (pool) pool->ParallelFor(s.n * blocks, task);
       else for (size_t i = 0; i < s.n * blocks; ++i) task(i);

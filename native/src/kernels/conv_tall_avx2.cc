@@ -7,29 +7,39 @@
 #include <cfloat>
 
 #include "conv_f32.h"
+#include "cpu_features.h"
 #include "conv_tall_f32.h"
 
 namespace chaarfm {
 
 namespace {
 
+// The unroll pragmas in Block keep the accumulators in registers: without them GCC 12 kept the
+// arrays on the stack and stored every accumulator on every tap (measured on the AVX-512 dev VM:
+// the temporal layers went from ~62 to ~116 GFLOP/s; results unchanged, same FMA order).
 template <int NV, int OB>
 inline void Block(const float* xpad, size_t width, const float* w, size_t kh, size_t co, const ConvEpilogue& ep,
                   size_t t, size_t o, float* y) {
   __m256 acc[OB][NV];
+  CHAARFM_UNROLL
   for (int b = 0; b < OB; ++b)
+    CHAARFM_UNROLL
     for (int v = 0; v < NV; ++v) acc[b][v] = _mm256_setzero_ps();
   for (size_t k = 0; k < kh; ++k) {
     const float* row = xpad + (t + k) * width;
     const float* wk = w + k * co + o;
+    CHAARFM_UNROLL
     for (int b = 0; b < OB; ++b) {
       const __m256 wb = _mm256_set1_ps(wk[b]);
+      CHAARFM_UNROLL
       for (int v = 0; v < NV; ++v) acc[b][v] = _mm256_fmadd_ps(_mm256_loadu_ps(row + 8 * v), wb, acc[b][v]);
     }
   }
   const __m256 zero = _mm256_setzero_ps();
+  CHAARFM_UNROLL
   for (int b = 0; b < OB; ++b) {
     __m256 m = _mm256_set1_ps(-FLT_MAX);
+    CHAARFM_UNROLL
     for (int v = 0; v < NV; ++v) {
       __m256 a = acc[b][v];
       if (ep.bias) a = _mm256_add_ps(a, _mm256_set1_ps(ep.bias[o + b]));

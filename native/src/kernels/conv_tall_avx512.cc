@@ -10,32 +10,43 @@
 #include <cfloat>
 
 #include "conv_f32.h"
+#include "cpu_features.h"
 #include "conv_tall_f32.h"
 
 namespace chaarfm {
 
 namespace {
 
+// The unroll pragmas in Block keep the accumulators in registers: without them GCC 12 kept the
+// arrays on the stack and stored every accumulator on every tap (measured on the AVX-512 dev VM:
+// the temporal layers went from ~62 to ~116 GFLOP/s; results unchanged, same FMA order).
 template <int NV, int OB>
 inline void Block(const float* xpad, size_t width, const float* w, size_t kh, size_t co, const ConvEpilogue& ep,
                   size_t t, size_t o, __mmask16 tail, float* y) {
   __m512 acc[OB][NV];
+  CHAARFM_UNROLL
   for (int b = 0; b < OB; ++b)
+    CHAARFM_UNROLL
     for (int v = 0; v < NV; ++v) acc[b][v] = _mm512_setzero_ps();
   for (size_t k = 0; k < kh; ++k) {
     const float* row = xpad + (t + k) * width;
     __m512 x[NV];
+    CHAARFM_UNROLL
     for (int v = 0; v < NV; ++v)
       x[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(tail, row + 16 * v) : _mm512_loadu_ps(row + 16 * v);
     const float* wk = w + k * co + o;
+    CHAARFM_UNROLL
     for (int b = 0; b < OB; ++b) {
       const __m512 wb = _mm512_set1_ps(wk[b]);
+      CHAARFM_UNROLL
       for (int v = 0; v < NV; ++v) acc[b][v] = _mm512_fmadd_ps(x[v], wb, acc[b][v]);
     }
   }
   const __m512 zero = _mm512_setzero_ps();
+  CHAARFM_UNROLL
   for (int b = 0; b < OB; ++b) {
     __m512 m = _mm512_set1_ps(-FLT_MAX);
+    CHAARFM_UNROLL
     for (int v = 0; v < NV; ++v) {
       __m512 a = acc[b][v];
       if (ep.bias) a = _mm512_add_ps(a, _mm512_set1_ps(ep.bias[o + b]));

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "conv_f32.h"
+#include "cpu_features.h"
 
 namespace chaarfm {
 
@@ -35,9 +36,8 @@ void conv_tall_pool_generic_f32(const float* xpad, size_t width, const float* w,
 }
 
 ConvTallFn conv_tall_pool_best_f32(size_t width, size_t co) {
-#if defined(__x86_64__) || defined(__i386__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#if CHAARFM_X86
+  const bool avx512 = CpuHasAvx512f(), avx2 = CpuHasAvx2Fma();
   if (avx512) if (ConvTallFn f = conv_tall_avx512_f32(width, co)) return f;
   if (avx2) if (ConvTallFn f = conv_tall_avx2_f32(width, co)) return f;
 #else
@@ -48,9 +48,9 @@ ConvTallFn conv_tall_pool_best_f32(size_t width, size_t co) {
 }
 
 const char* conv_tall_variant_name(size_t width, size_t co) {
-#if defined(__x86_64__) || defined(__i386__)
-  if (__builtin_cpu_supports("avx512f") && conv_tall_avx512_f32(width, co)) return "avx512";
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && conv_tall_avx2_f32(width, co)) return "avx2";
+#if CHAARFM_X86
+  if (CpuHasAvx512f() && conv_tall_avx512_f32(width, co)) return "avx512";
+  if (CpuHasAvx2Fma() && conv_tall_avx2_f32(width, co)) return "avx2";
 #else
   (void)width;
   (void)co;
