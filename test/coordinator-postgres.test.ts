@@ -13,7 +13,7 @@ import { startCoordinator } from '../src/coordinator/server.js';
 import type { Store } from '../src/coordinator/store.js';
 import type { WorkerHandle } from '../src/worker/worker.js';
 import { RawClient, api, newSession, socketUrl, status, stubWorker, waitUntil } from './support/coordinator.js';
-import { dropPgSchemas, freshPgStore, pgSkip } from './support/stores.js';
+import { PG_URL, dropPgSchemas, freshPgStore, pgSkip } from './support/stores.js';
 
 const handles: CoordinatorHandle[] = [];
 const stores: Store[] = [];
@@ -86,4 +86,27 @@ test('jobs held by a coordinator that stops answering go back to the queue for t
   onA.send({ type: 'result', job_id: held, status: 'success', data: { artist: 'a', title: 't', youtube_id: 'x', source_url: null, vector: Array(200).fill(0.1) } });
   await new Promise((r) => setTimeout(r, 200));
   assert.equal((await api<unknown[]>(b.url, `/api/sessions/${code}/results`)).body.length, 0);
+});
+
+test('--db postgres://…?schema=name keeps the tables in that schema (made when missing)', { skip: pgSkip ?? false }, async () => {
+  const { openStore } = await import('../src/coordinator/server.js');
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const u = new URL(PG_URL);
+  u.searchParams.set('schema', schema);
+  const store = await openStore(u.toString());
+  stores.push(store);
+  await store.createSession('ABCDEFGHJK', Date.now() + 60_000, Date.now());
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    const t = await c.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]);
+    assert.ok(['jobs', 'results', 'sessions'].every((n) => t.rows.some((r: { table_name: string }) => r.table_name === n)), JSON.stringify(t.rows));
+    const n = await c.query(`SELECT count(*)::int AS n FROM ${schema}.sessions`);
+    assert.equal(n.rows[0].n, 1);
+  } finally {
+    await store.close();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  }
 });

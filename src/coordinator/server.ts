@@ -23,7 +23,10 @@ export interface CoordinatorOptions {
   host?: string;
   /** Default 8000; 0 picks a free port. */
   port?: number;
-  /** A SQLite file path (default `chaarfm-coordinator.db`), or `:memory:`. Ignored when `store` is given. */
+  /**
+   * A SQLite file path (default `chaarfm-coordinator.db`), `:memory:`, or a PostgreSQL URL
+   * (`?schema=name` keeps the tables in that schema). Ignored when `store` is given.
+   */
   db?: string;
   /** Use this store (not closed by close() unless `ownStore`). */
   store?: Store;
@@ -59,11 +62,23 @@ export interface CoordinatorHandle {
   close(): Promise<void>;
 }
 
-/** Open the store a `--db` value names. */
+/**
+ * Open the store a `--db` value names. A PostgreSQL URL may end in `?schema=name`: the tables
+ * then live in that schema (made when missing), so several deployments or test runs can share
+ * one database.
+ */
 export async function openStore(db: string): Promise<Store> {
   if (/^postgres(ql)?:\/\//i.test(db)) {
     const { PostgresStore } = await import('./store-postgres.js');
-    return PostgresStore.open(db);
+    let url = db;
+    let schema: string | undefined;
+    if (/[?&]schema=/.test(db)) {
+      const u = new URL(db);
+      schema = u.searchParams.get('schema') ?? undefined;
+      u.searchParams.delete('schema');
+      url = u.toString();
+    }
+    return PostgresStore.open(url, { schema });
   }
   const { SqliteStore } = await import('./store-sqlite.js');
   return new SqliteStore(db);
