@@ -8,25 +8,21 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { afterEach, test } from 'node:test';
-import { createLogger } from '../src/log/logger.js';
 import type { CoordinatorHandle } from '../src/coordinator/server.js';
-import { RawClient, api, coordinator, goodResult, newSession, socketUrl, status, waitUntil } from './support/coordinator.js';
+import { RawClient, api, coordinator, capturedLogs, goodResult, newSession, socketUrl, status, waitUntil } from './support/coordinator.js';
 import { sleep } from './support/stand-ins.js';
 
 let srv: CoordinatorHandle | null = null;
 const raws: RawClient[] = [];
-let logLines: Record<string, unknown>[] = [];
+const logs = capturedLogs();
 
 afterEach(async () => {
   for (const r of raws.splice(0)) r.close();
   await srv?.close();
   srv = null;
-  logLines = [];
+  logs.reset();
 });
 
-function logger() {
-  return createLogger({ format: 'json', level: 'debug', stream: { write: (s: string) => logLines.push(JSON.parse(s) as Record<string, unknown>) } });
-}
 
 async function client(code: string): Promise<RawClient> {
   const c = await RawClient.connect(socketUrl(srv!.url, code));
@@ -54,7 +50,7 @@ test('the job frame carries the payload of the protocol', async () => {
 });
 
 test('rejects a result for a job it does not hold; the holder\'s result is accepted', async () => {
-  srv = await coordinator({ logger: logger() });
+  srv = await coordinator({ logger: logs.logger() });
   const code = await newSession(srv.url);
   const holder = await client(code);
   const jobId = await oneJob(code, holder);
@@ -62,13 +58,13 @@ test('rejects a result for a job it does not hold; the holder\'s result is accep
   await waitUntil(async () => (await status(srv!.url, code)).worker_count === 2, 3000, 'two workers');
   other.send(goodResult(jobId));
   other.send(goodResult('00000000-0000-0000-0000-000000000000'));
-  await waitUntil(() => logLines.filter((l) => l.msg === 'refused a result for a job this socket does not hold').length === 2, 3000, 'two refusals');
+  await waitUntil(() => logs.lines.filter((l) => l.msg === 'refused a result for a job this socket does not hold').length === 2, 3000, 'two refusals');
   assert.equal(await storedCount(code), 0);
   holder.send(goodResult(jobId));
   await waitUntil(async () => (await storedCount(code)) === 1, 3000, 'stored');
   // A second copy of the same result is refused: the socket no longer holds the job.
   holder.send(goodResult(jobId, 9));
-  await waitUntil(() => logLines.filter((l) => l.msg === 'refused a result for a job this socket does not hold').length === 3, 3000, 'third refusal');
+  await waitUntil(() => logs.lines.filter((l) => l.msg === 'refused a result for a job this socket does not hold').length === 3, 3000, 'third refusal');
   const rows = (await api<{ vector: number[] }[]>(srv.url, `/api/sessions/${code}/results`)).body;
   assert.equal(rows.length, 1);
   assert.equal(rows[0].vector[0], 0.5);
@@ -80,7 +76,7 @@ for (const [what, vector, reason] of [
   ['a vector of strings', Array.from({ length: 200 }, () => '0.1'), /Invalid result: Expected a finite number for data.vector\[0\] but received a string/],
 ] as const) {
   test(`refuses ${what}: nothing stored, the attempt counted with the reason`, async () => {
-    srv = await coordinator({ logger: logger(), retries: 2 });
+    srv = await coordinator({ logger: logs.logger(), retries: 2 });
     const code = await newSession(srv.url);
     const c = await client(code);
     const jobId = await oneJob(code, c);
@@ -88,7 +84,7 @@ for (const [what, vector, reason] of [
     // JSON has no NaN: a worker's NaN arrives as null (JSON.stringify), which is what this sends.
     (r.data as { vector: unknown[] }).vector = vector ? [...vector] : Array.from({ length: 200 }, (_, i) => (i === 7 ? null : 0.1));
     c.send(r);
-    const line = await waitUntil(() => logLines.find((l) => l.msg === 'refused a result, nothing stored'), 3000, 'refusal logged');
+    const line = await waitUntil(() => logs.lines.find((l) => l.msg === 'refused a result, nothing stored'), 3000, 'refusal logged');
     assert.match(String(line.reason), reason);
     assert.equal(await storedCount(code), 0);
     const job = (await api<{ attempts: number; last_error: string; state: string }[]>(srv.url, `/api/sessions/${code}/jobs`)).body[0];
@@ -100,7 +96,7 @@ for (const [what, vector, reason] of [
 }
 
 test('malformed, binary and unknown frames are logged and ignored; the socket stays', async () => {
-  srv = await coordinator({ logger: logger() });
+  srv = await coordinator({ logger: logs.logger() });
   const code = await newSession(srv.url);
   const c = await client(code);
   const jobId = await oneJob(code, c);
@@ -110,8 +106,8 @@ test('malformed, binary and unknown frames are logged and ignored; the socket st
   c.send({ type: 'result' });
   c.send({ type: 'result', job_id: jobId, status: 'maybe' });
   c.send({ type: 'whatever' });
-  await waitUntil(() => logLines.some((l) => l.msg === 'refused a result, nothing stored'), 3000, 'bad status refused');
-  const msgs = logLines.map((l) => l.msg);
+  await waitUntil(() => logs.lines.some((l) => l.msg === 'refused a result, nothing stored'), 3000, 'bad status refused');
+  const msgs = logs.lines.map((l) => l.msg);
   for (const m of ['ignored a frame that is not JSON', 'ignored a frame that is not a JSON object', 'ignored a binary frame (the protocol uses text frames)', 'ignored a result without a usable job_id', 'ignored a frame of unknown type'])
     assert.ok(msgs.includes(m), `logged: ${m}`);
   assert.equal(c.closed, null);
@@ -122,26 +118,26 @@ test('malformed, binary and unknown frames are logged and ignored; the socket st
 });
 
 test('an oversized frame closes that socket with 1009 and its job goes back to the queue', async () => {
-  srv = await coordinator({ logger: logger(), maxFrameBytes: 64 * 1024 });
+  srv = await coordinator({ logger: logs.logger(), maxFrameBytes: 64 * 1024 });
   const code = await newSession(srv.url);
   const c = await client(code);
   const jobId = await oneJob(code, c);
   c.send({ type: 'result', job_id: jobId, status: 'failed', error: 'x'.repeat(100 * 1024) });
   await waitUntil(() => c.closed, 3000, 'closed');
   assert.equal(c.closed!.code, 1009);
-  await waitUntil(() => logLines.some((l) => l.msg === 'refused a frame over the size limit; closing the socket'), 3000, 'logged');
+  await waitUntil(() => logs.lines.some((l) => l.msg === 'refused a frame over the size limit; closing the socket'), 3000, 'logged');
   const jobs = (await api<{ state: string; attempts: number }[]>(srv.url, `/api/sessions/${code}/jobs`)).body;
   assert.deepEqual(jobs.map((j) => [j.state, j.attempts]), [['queued', 0]]);
 });
 
 test('an unknown or malformed code is refused with close code 4404 and a clear reason', async () => {
-  srv = await coordinator({ logger: logger() });
+  srv = await coordinator({ logger: logs.logger() });
   for (const code of ['ZZZZZ-ZZZZZ', '1234', 'not a code']) {
     const c = await client(code);
     await waitUntil(() => c.closed, 3000, 'closed');
     assert.deepEqual(c.closed, { code: 4404, reason: 'unknown pairing code' });
   }
-  assert.ok(logLines.some((l) => l.msg === 'refused a worker socket: unknown pairing code'));
+  assert.ok(logs.lines.some((l) => l.msg === 'refused a worker socket: unknown pairing code'));
   const ui = await RawClient.connect(socketUrl(srv.url, 'ZZZZZ-ZZZZZ', 'ui'));
   raws.push(ui);
   await waitUntil(() => ui.closed, 3000, 'closed');
@@ -176,7 +172,7 @@ test('--accept-any-code opens a session for any code, as the original server doe
 });
 
 test('a flood of unknown codes is rate-limited per address; other addresses keep working', async () => {
-  srv = await coordinator({ logger: logger(), rateLimit: { max: 10, windowMs: 60_000 } });
+  srv = await coordinator({ logger: logs.logger(), rateLimit: { max: 10, windowMs: 60_000 } });
   const good = await newSession(srv.url);
   const tries = await Promise.all(Array.from({ length: 40 }, (_, i) => RawClient.connect(socketUrl(srv!.url, `ZZZZZ-${String(i).padStart(5, 'Z')}`))));
   raws.push(...tries);

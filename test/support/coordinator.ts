@@ -5,6 +5,7 @@
  * embedder and media, and raw `ws` clients for frames a real worker never sends.
  */
 import WebSocket from 'ws';
+import { createLogger, type Logger } from '../../src/log/logger.js';
 import { startCoordinator, type CoordinatorHandle, type CoordinatorOptions } from '../../src/coordinator/server.js';
 import type { Media } from '../../src/media/media.js';
 import { startWorker, type WorkerHandle } from '../../src/worker/worker.js';
@@ -152,5 +153,15 @@ export function goodResult(jobId: string, fill = 0.5): Record<string, unknown> {
     job_id: jobId,
     status: 'success',
     data: { artist: 'A', title: 'T', youtube_id: 'abc', source_url: null, vector: Array.from({ length: 200 }, (_, i) => fill + i / 1000) },
+  };
+}
+
+/** A debug-level JSON logger for a coordinator under test, whose lines land in `lines`. */
+export function capturedLogs(): { lines: Record<string, unknown>[]; logger(): Logger; reset(): void } {
+  const lines: Record<string, unknown>[] = [];
+  return {
+    lines,
+    logger: () => createLogger({ format: 'json', level: 'debug', stream: { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) } }),
+    reset: () => void lines.splice(0),
   };
 }

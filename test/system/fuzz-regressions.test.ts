@@ -14,11 +14,10 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
-import { createLogger } from '../../src/log/logger.js';
 import type { CoordinatorHandle } from '../../src/coordinator/server.js';
 import { readResult } from '../../src/coordinator/worker-socket.js';
 import { parseServerFrame } from '../../src/protocol/messages.js';
-import { RawClient, api, coordinator, goodResult, newSession, socketUrl, waitUntil } from '../support/coordinator.js';
+import { RawClient, api, coordinator, capturedLogs, goodResult, newSession, socketUrl, waitUntil } from '../support/coordinator.js';
 import { BIN } from './support/fuzz-process.js';
 
 const DEEP = '['.repeat(100000) + ']'.repeat(100000);
@@ -26,18 +25,15 @@ const NO_STRING = { toString: 1, valueOf: 1 };
 
 let srv: CoordinatorHandle | null = null;
 const raws: RawClient[] = [];
-let logLines: Record<string, unknown>[] = [];
+const logs = capturedLogs();
 
 afterEach(async () => {
   for (const r of raws.splice(0)) r.close();
   await srv?.close();
   srv = null;
-  logLines = [];
+  logs.reset();
 });
 
-function logger() {
-  return createLogger({ format: 'json', level: 'debug', stream: { write: (s: string) => logLines.push(JSON.parse(s) as Record<string, unknown>) } });
-}
 
 function rawHttp(port: number, method: string, path: string, body?: Buffer): Promise<{ status: number | null; error?: string }> {
   return new Promise((resolve) => {
@@ -65,7 +61,7 @@ test('worker side: a job frame with a deeply nested value is refused with a reas
 });
 
 test('coordinator: a result whose status is nested deep, or a type with no usable toString, leaves the socket and the process up', async () => {
-  srv = await coordinator({ logger: logger() });
+  srv = await coordinator({ logger: logs.logger() });
   const r = readResult(JSON.parse(`{"type":"result","job_id":"x","status":${DEEP}}`) as Record<string, unknown>);
   assert.ok(r && r.status === 'invalid' && /received an array of 1/.test(r.reason));
   const code = await newSession(srv.url);
@@ -80,11 +76,11 @@ test('coordinator: a result whose status is nested deep, or a type with no usabl
   w.send(goodResult(id));
   await waitUntil(async () => (await api<unknown[]>(srv!.url, `/api/sessions/${code}/results`)).body.length === 1, 5000, 'the good result stored');
   assert.equal(w.closed, null);
-  assert.deepEqual(logLines.filter((l) => l.level === 'error'), []);
+  assert.deepEqual(logs.lines.filter((l) => l.level === 'error'), []);
 });
 
 test('coordinator API: objects without a usable toString get a 4xx with a reason, never a 500', async () => {
-  srv = await coordinator({ logger: logger() });
+  srv = await coordinator({ logger: logs.logger() });
   const code = await newSession(srv.url);
   const c1 = await api<{ message: string }>(srv.url, `/api/sessions/${code}/control`, { body: { type: 'start', mode: NO_STRING } });
   assert.equal(c1.status, 409);
@@ -109,20 +105,20 @@ test('coordinator API: objects without a usable toString get a 4xx with a reason
   ui.send({ type: 'start', mode: NO_STRING });
   const answer = await waitUntil(() => ui.messages.find((m) => m.type === 'control'), 5000, 'a control answer');
   assert.equal(answer.ok, false);
-  assert.deepEqual(logLines.filter((l) => l.level === 'error'), []);
+  assert.deepEqual(logs.lines.filter((l) => l.level === 'error'), []);
 });
 
 test('coordinator API: paths starting with // or /\\ are paths (404), not a 500', async () => {
-  srv = await coordinator({ logger: logger() });
+  srv = await coordinator({ logger: logs.logger() });
   for (const path of ['//x', '//0]"/y', '/\\x', '//api//sessions', '//[::1', '/\\\\evil.example/']) {
     const r = await rawHttp(srv.port, 'GET', path);
     assert.equal(r.status, 404, `${path}: ${r.status ?? r.error}`);
   }
-  assert.deepEqual(logLines.filter((l) => l.level === 'error'), []);
+  assert.deepEqual(logs.lines.filter((l) => l.level === 'error'), []);
 });
 
 test('coordinator API: a body sent to a route that does not read it still gets the answer', async () => {
-  srv = await coordinator({ logger: logger() });
+  srv = await coordinator({ logger: logs.logger() });
   const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
   for (const [method, path, want] of [
     ['GET', '/api/keepalive', 200],
