@@ -62,6 +62,25 @@ void TransposePadded(const float* x, const Conv2DShape& s, std::vector<float>* x
       for (size_t f = 0; f < s.w; ++f) dst[f * th] = src[f];
     }
 }
+
+// task(i) for every i < count: on the pool, or in order on this thread without one.
+template <class F>
+void RunTasks(ThreadPool* pool, size_t count, const F& task) {
+  if (pool) pool->ParallelFor(count, task);
+  else for (size_t i = 0; i < count; ++i) task(i);
+}
+
+// fn(image, t0, t1) for every fixed block of `block` output rows of every image: the blocks
+// depend only on the shape, never on the thread count.
+template <class F>
+void ForRowBlocks(ThreadPool* pool, size_t images, size_t rows, size_t block, const F& fn) {
+  const size_t blocks = (rows + block - 1) / block;
+  RunTasks(pool, images * blocks, [&](size_t i) {
+    const size_t t0 = (i % blocks) * block;
+    fn(i / blocks, t0, std::min(t0 + block, rows));
+  });
+}
+
 }  // namespace
 
 void conv2d_f32(const float* x, const float* w, float* y, const Conv2DShape& s, ThreadPool* pool,
@@ -74,19 +93,15 @@ void conv2d_f32(const float* x, const float* w, float* y, const Conv2DShape& s, 
   if (fast && tall && ep && ep->pool_width) {
     if (ConvTallFn fn = conv_tall_pool_best_f32(s.w, s.co)) {
       // direct SIMD kernel: time-padded copy per image, fixed blocks of 24 output rows
-      constexpr size_t kRows = 24;
-      const size_t th = s.oh + s.kh - 1, blocks = (s.oh + kRows - 1) / kRows;
+      const size_t th = s.oh + s.kh - 1;
       std::vector<float> xpad(s.n * th * s.w, 0.f);
       for (size_t n = 0; n < s.n; ++n)
         for (size_t t = 0; t < s.h; ++t)
           if (t + s.pad_top < th)
             std::memcpy(&xpad[(n * th + t + s.pad_top) * s.w], x + (n * s.h + t) * s.w, s.w * sizeof(float));
-      auto task = [&](size_t i) {
-        const size_t n = i / blocks, t0 = (i % blocks) * kRows, t1 = std::min(t0 + kRows, s.oh);
+      ForRowBlocks(pool, s.n, s.oh, 24, [&](size_t n, size_t t0, size_t t1) {
         fn(&xpad[n * th * s.w], s.w, w, s.kh, s.co, *ep, t0, t1, y + n * s.oh * s.co);
-      };
-      if (pool) pool->ParallelFor(s.n * blocks, task);
-      else for (size_t i = 0; i < s.n * blocks; ++i) task(i);
+      });
       return;
     }
   }
@@ -95,14 +110,9 @@ void conv2d_f32(const float* x, const float* w, float* y, const Conv2DShape& s, 
   if (fast && wide && ep && ep->pool_width) {
     if (ConvWideFn fn = conv_wide_pool_best_f32(s.w, s.kw, s.co)) {
       // direct SIMD kernel on the input as it is, fixed blocks of 8 output rows
-      constexpr size_t kRows = 8;
-      const size_t blocks = (s.oh + kRows - 1) / kRows;
-      auto task = [&](size_t i) {
-        const size_t n = i / blocks, t0 = (i % blocks) * kRows, t1 = std::min(t0 + kRows, s.oh);
+      ForRowBlocks(pool, s.n, s.oh, 8, [&](size_t n, size_t t0, size_t t1) {
         fn(x + n * s.h * s.w, s.w, w, s.kh, s.kw, s.co, *ep, t0, t1, y + n * s.oh * s.co);
-      };
-      if (pool) pool->ParallelFor(s.n * blocks, task);
-      else for (size_t i = 0; i < s.n * blocks; ++i) task(i);
+      });
       return;
     }
   }
@@ -139,8 +149,7 @@ void conv2d_f32(const float* x, const float* w, float* y, const Conv2DShape& s, 
       if (pool) maxpool_f32(c, y + (row0 / s.ow) * s.co, 1, rows / s.ow, s.ow, s.co, 1, s.ow, 1, s.ow, rows / s.ow, 1);
     }
   };
-  if (pool) pool->ParallelFor(chunks, task);
-  else for (size_t i = 0; i < chunks; ++i) task(i);
+  RunTasks(pool, chunks, task);
 }
 
 }  // namespace chaarfm
