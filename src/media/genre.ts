@@ -168,6 +168,7 @@ async function flatSearch(bin: string, query: string, js: string[], ctx: JobCont
   let out = '';
   const r = await runYtDlp(bin, ['--ignore-config', '--flat-playlist', '-J', ...js, '--', query], {
     signal: ctx.signal,
+    recordIn: ctx.workDir,
     onStdoutLine: (l) => (out += l + '\n'),
     onStderrLine: (l) => ctx.log.debug('yt-dlp', { line: l }),
   });
@@ -187,6 +188,7 @@ async function lookupBatch(bin: string, ids: string[], js: string[], ctx: JobCon
   const args = ['--ignore-config', '--no-playlist', '-j', '--ignore-errors', '--ignore-no-formats-error', ...js, '--', ...ids.map(watchUrl)];
   const r = await runYtDlp(bin, args, {
     signal: ctx.signal,
+    recordIn: ctx.workDir,
     onStdoutLine: (l) => {
       if (!l.startsWith('{')) return;
       try {

@@ -30,6 +30,7 @@ import { promisify } from 'node:util';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { findOnPath, isExecutableFile } from '../util/executables.js';
+import { recordChild } from '../util/child-records.js';
 import { DOWNLOAD_FAILED, JobError } from '../worker/job-error.js';
 
 const execFileP = promisify(execFile);
@@ -217,6 +218,11 @@ export interface RunOptions {
   onStderrLine?(line: string): void;
   /** After SIGTERM on abort, SIGKILL follows after this long. */
   killGraceMs?: number;
+  /**
+   * The job folder: the process is recorded there (util/child-records.ts), so that if this
+   * process is killed, its next start stops the yt-dlp it left running before removing the folder.
+   */
+  recordIn?: string;
 }
 
 export interface RunResult {
@@ -272,6 +278,7 @@ export function runYtDlp(bin: string, args: string[], opts: RunOptions = {}): Pr
       env: { ...process.env, PYTHONIOENCODING: 'utf-8' },
     });
     live.add(child);
+    if (opts.recordIn) void recordChild(opts.recordIn, child.pid);
     if (!exitHooked) {
       exitHooked = true;
       process.once('exit', () => {

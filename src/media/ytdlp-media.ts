@@ -167,6 +167,7 @@ export class YtDlpMedia implements Media {
     let last = -1;
     const r = await runYtDlp(bin, args, {
       signal: ctx.signal,
+      recordIn: ctx.workDir,
       onStdoutLine: (line) => {
         if (line.startsWith('{')) {
           try {

@@ -45,6 +45,11 @@ export interface WorkerOptions {
   /** Client WebSocket ping interval (default 30 s). 0 = off. */
   heartbeatMs?: number;
   progressIntervalMs?: number;
+  /**
+   * How often temp folders left by dead processes are looked for while running (default 30 s;
+   * 0 = only at start). A killed worker's tools may write there for a moment after its restart.
+   */
+  staleSweepMs?: number;
 }
 
 export type WorkerEvents = ConnectionEvents;
@@ -93,14 +98,55 @@ class Worker extends EventEmitter<WorkerEvents> implements WorkerHandle {
   }
 }
 
+/** Removes temp folders left by dead processes (see util/job-dirs.ts): at start, then every so often. */
+class StaleSweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  constructor(
+    private readonly root: string,
+    private readonly log: Logger,
+  ) {}
+
+  sweep(): Promise<void> {
+    this.running ??= (async () => {
+      try {
+        const r = await cleanStaleJobDirs(this.root);
+        if (r.removed.length)
+          this.log.info(`removed ${r.removed.length} temp folder(s) left by an earlier run`, {
+            dir: this.root,
+            ...(r.stopped.length && { stopped_tools: r.stopped }),
+          });
+        if (r.failed.length) this.log.warn('could not remove temp folder(s) left by an earlier run', { dir: this.root, failed: r.failed });
+      } catch (e) {
+        this.log.warn('could not look for temp folders left by an earlier run', { dir: this.root, error: (e as Error).message });
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  start(everyMs: number): void {
+    if (everyMs > 0) {
+      this.timer = setInterval(() => void this.sweep(), everyMs);
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const serverUrl = normaliseServerUrl(options.url ?? DEFAULT_SERVER_URL);
   const code = normaliseCode(options.code);
   const jobs = checkJobs(options.jobs);
   const log = options.logger ?? silentLogger;
   const tmpRoot = jobRoot(options.tmpDir);
-  const stale = await cleanStaleJobDirs(tmpRoot);
-  if (stale.length) log.info(`removed ${stale.length} temp folder(s) left by an earlier run`, { dir: tmpRoot });
+  const sweeper = new StaleSweeper(tmpRoot, log);
+  await sweeper.sweep();
 
   let embedder = options.embedder;
   const ownEmbedder = !embedder;
@@ -160,6 +206,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     options.keepaliveMs ?? 10 * 60 * 1000,
   );
   const worker = new Worker(socketUrl, theEmbedder.backend, jobs, connections, keepalive, async () => {
+    sweeper.stop();
     if (ownEmbedder) await theEmbedder.close().catch(() => {});
   });
   const emit = worker.emit.bind(worker) as (name: string, ...args: unknown[]) => boolean;
@@ -171,6 +218,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   forward('job-progress');
   forward('job-finished');
   keepalive.start();
+  sweeper.start(options.staleSweepMs ?? 30_000);
   for (const c of connections) c.start();
   return worker;
 }

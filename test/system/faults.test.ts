@@ -581,9 +581,21 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
   // No job folder left: killed workers' folders removed by their restart, the rest by each job.
   await waitFor(() => tmps.every((t) => jobDirs(t).length === 0), 60000, 'no job folders').catch(() => undefined);
   note('job folders checked');
-  const leftovers = tmps.flatMap((t) => jobDirs(t).map((n) => join(t, n)));
-  assert.deepEqual(leftovers, [], 'no job folder left behind');
-  const cleaned = workers.flatMap((w) => w.generations.flatMap((g) => g.lines.filter((l) => /temp folder\(s\) left by an earlier run/.test(l.msg)).map((l) => `${g.name}: ${l.msg}`)));
+  const leftovers = tmps.flatMap((t) => jobDirs(t).map((n) => join(t, 'chaarfm-worker', n)));
+  // Whose each one is (the folder name holds the pid), what is in it, and that process's last words.
+  const explain = (path: string): string => {
+    const pid = Number(/job-(\d+)-/.exec(path)?.[1]);
+    const gen = workers.flatMap((w) => w.generations).find((g) => g.pid === pid);
+    let files = '';
+    try {
+      files = readdirSync(path).join(', ');
+    } catch (e) {
+      files = String(e);
+    }
+    return `${path} [${files}] owner ${gen ? `${gen.name} (${gen.killed ? 'killed' : gen.alive ? 'running' : `exited ${JSON.stringify(gen.exit)}`}): ${gen.tail(12)}` : `pid ${pid}: not a worker of this run`}`;
+  };
+  assert.deepEqual(leftovers.map(explain), [], `no job folder left behind\nevents:\n${events.join('\n')}`);
+  const cleaned = workers.flatMap((w) => w.generations.flatMap((g) => g.lines.filter((l) => /temp folder\(s\) left by an earlier run/.test(l.msg)).map((l) => `${g.name}: ${l.msg}${Array.isArray(l.stopped_tools) ? ` and stopped the yt-dlp it left (pid ${l.stopped_tools.join(', ')})` : ''}`)));
   if (cleaned.length) note(`restarts cleaned: ${cleaned.join('; ')}`);
 
   // Outcomes through the API.
