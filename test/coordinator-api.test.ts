@@ -9,7 +9,8 @@ import { afterEach, test } from 'node:test';
 import type { CoordinatorHandle } from '../src/coordinator/server.js';
 import { decodeNpy } from '../src/util/npy.js';
 import type { WorkerHandle } from '../src/worker/worker.js';
-import { api, coordinator, newSession, status, stubWorker, waitUntil } from './support/coordinator.js';
+import { api, coordinator, newSession, status, stubWorker } from './support/coordinator.js';
+import { waitUntil } from './support/wait.js';
 
 let srv: CoordinatorHandle | null = null;
 const workers: WorkerHandle[] = [];

@@ -12,7 +12,8 @@ import type { CoordinatorHandle } from '../src/coordinator/server.js';
 import { startCoordinator } from '../src/coordinator/server.js';
 import type { Store } from '../src/coordinator/store.js';
 import type { WorkerHandle } from '../src/worker/worker.js';
-import { RawClient, api, newSession, socketUrl, status, stubWorker, waitUntil } from './support/coordinator.js';
+import { RawClient, api, newSession, socketUrl, status, stubWorker } from './support/coordinator.js';
+import { waitUntil } from './support/wait.js';
 import { PG_URL, dropPgSchemas, freshPgStore, pgSkip } from './support/stores.js';
 
 const handles: CoordinatorHandle[] = [];

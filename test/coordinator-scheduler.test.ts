@@ -11,7 +11,8 @@ import { after, afterEach, test } from 'node:test';
 import type { CoordinatorHandle } from '../src/coordinator/server.js';
 import type { Media } from '../src/media/media.js';
 import type { WorkerHandle } from '../src/worker/worker.js';
-import { RawClient, api, coordinator, newSession, socketUrl, status, stubWorker, waitUntil } from './support/coordinator.js';
+import { RawClient, api, coordinator, newSession, socketUrl, status, stubWorker } from './support/coordinator.js';
+import { waitUntil } from './support/wait.js';
 import { StubMedia, sleep } from './support/stand-ins.js';
 import { STORES, dropPgSchemas } from './support/stores.js';
 

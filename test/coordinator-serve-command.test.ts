@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../src/cli/serve-command.js';
-import { api, status, waitUntil } from './support/coordinator.js';
+import { api, status } from './support/coordinator.js';
+import { waitUntil } from './support/wait.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'src', 'bin.js');

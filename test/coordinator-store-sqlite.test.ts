@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../src/coordinator/store-sqlite.js';
 import type { NewJob } from '../src/coordinator/store.js';
 import type { WorkerHandle } from '../src/worker/worker.js';
-import { api, newSession, status, stubWorker, waitUntil } from './support/coordinator.js';
+import { api, newSession, status, stubWorker } from './support/coordinator.js';
+import { waitUntil } from './support/wait.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'src', 'bin.js');

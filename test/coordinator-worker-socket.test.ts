@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { afterEach, test } from 'node:test';
 import type { CoordinatorHandle } from '../src/coordinator/server.js';
-import { RawClient, api, coordinator, capturedLogs, goodResult, newSession, socketUrl, status, waitUntil } from './support/coordinator.js';
+import { RawClient, api, coordinator, capturedLogs, goodResult, newSession, socketUrl, status } from './support/coordinator.js';
+import { waitUntil } from './support/wait.js';
 import { sleep } from './support/stand-ins.js';
 
 let srv: CoordinatorHandle | null = null;

@@ -19,7 +19,8 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startCoordinator, type CoordinatorHandle } from '../src/coordinator/server.js';
-import { api, newSession, waitUntil } from './support/coordinator.js';
+import { api, newSession } from './support/coordinator.js';
+import { waitUntil } from './support/wait.js';
 import { CODECS, MediaServer, makeMusicClip } from './support/media-server.js';
 import { explain, noCompilerEnv, run, timeToConnected, type NoCompiler } from './support/ship.js';
 

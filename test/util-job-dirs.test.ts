@@ -15,10 +15,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { killRecordedChildren, processStat, recordChild } from '../src/util/child-records.js';
 import { cleanStaleJobDirs, createJobDir } from '../src/util/job-dirs.js';
 import { FakeServer } from './support/fake-server.js';
+import { waitUntil } from './support/wait.js';
 
 const linux = process.platform === 'linux';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -120,7 +122,7 @@ test('a dead owner\'s recorded tool is stopped with its group; a reused pid is n
   for (let i = 0; i < 100 && !grandchild; i++) {
     const kids = spawnSync('pgrep', ['-g', String(tool.pid)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter((p) => p && p !== tool.pid);
     grandchild = kids[0] ?? 0;
-    if (!grandchild) await new Promise((r) => setTimeout(r, 20));
+    if (!grandchild) await sleep(20);
   }
   const r = await cleanStaleJobDirs(root);
   assert.deepEqual(r.stopped, [tool.pid]);
@@ -128,7 +130,7 @@ test('a dead owner\'s recorded tool is stopped with its group; a reused pid is n
   assert.equal(existsSync(folder), false);
   assert.deepEqual(await exited(tool), { code: null, signal: 'SIGKILL' });
   if (grandchild) {
-    for (let i = 0; i < 100 && (await running(grandchild)); i++) await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 100 && (await running(grandchild)); i++) await sleep(20);
     assert.equal(await running(grandchild), false, 'the whole group is stopped');
   }
   assert.equal(other.exitCode === null && other.signalCode === null, true, 'the process with a mismatched start time still runs');
@@ -160,16 +162,6 @@ async function stallingServer(): Promise<{ url: string; hits: () => number; clos
   };
 }
 
-async function until<T>(what: string, f: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 30000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('a worker killed with -9 mid-download: its next start stops the yt-dlp it left and removes the folder', { skip: !linux || !haveYtDlp ? 'needs Linux and yt-dlp' : false, timeout: 120000 }, async () => {
   const media = await stallingServer();
   const server = await FakeServer.start();
@@ -184,35 +176,42 @@ test('a worker killed with -9 mid-download: its next start stops the yt-dlp it l
     const [peer] = await server.waitForPeers(1, 30000);
     server.sendJob(peer, 'job-orphan', { artist: null, title: null, youtube_url: media.url });
     // the job folder with yt-dlp's record in it, and yt-dlp connected to the stalled server
-    const record = await until('the yt-dlp record', () => {
-      if (!existsSync(root)) return null;
-      for (const d of readdirSync(root)) for (const f of readdirSync(join(root, d))) if (f.startsWith('.child-')) return join(root, d, f);
-      return null;
-    });
-    await until('yt-dlp to request the file', () => media.hits() > 0);
+    const record = await waitUntil(
+      () => {
+        if (!existsSync(root)) return null;
+        for (const d of readdirSync(root)) for (const f of readdirSync(join(root, d))) if (f.startsWith('.child-')) return join(root, d, f);
+        return null;
+      },
+      30000,
+      'the yt-dlp record',
+    );
+    await waitUntil(() => media.hits() > 0, 30000, 'yt-dlp to request the file');
     const ytdlp = Number(/\.child-(\d+)$/.exec(record)![1]);
     first.kill('SIGKILL');
     await exited(first);
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     assert.equal(await running(ytdlp), true, 'yt-dlp outlives a kill -9 of its worker (the case this guards against)');
 
     second = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(second);
     second.stdout!.on('data', (d: Buffer) => (out2 += d.toString()));
     second.stderr!.on('data', (d: Buffer) => (out2 += d.toString()));
-    const line = await until('the cleanup log line', () =>
-      out2
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { msg: string; stopped_tools?: number[] })
-        .find((l) => /temp folder\(s\) left by an earlier run/.test(l.msg)),
+    const line = await waitUntil(
+      () =>
+        out2
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { msg: string; stopped_tools?: number[] })
+          .find((l) => /temp folder\(s\) left by an earlier run/.test(l.msg)),
+      30000,
+      'the cleanup log line',
     );
     assert.equal(line.msg, 'removed 1 temp folder(s) left by an earlier run');
     assert.deepEqual(line.stopped_tools, [ytdlp]);
-    await until('yt-dlp to be gone', async () => !(await running(ytdlp)), 5000);
+    await waitUntil(async () => !(await running(ytdlp)), 5000, 'yt-dlp to be gone');
     assert.deepEqual(readdirSync(root), [], 'no job folder left');
     // and it stays gone: nothing recreates the folder
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     assert.deepEqual(readdirSync(root), []);
   } finally {
     second?.kill('SIGTERM');

@@ -20,7 +20,7 @@
 import type { GenrePayload, GenreResultData, QualityConfig } from '../protocol/messages.js';
 import { DOWNLOAD_FAILED, JobError } from '../worker/job-error.js';
 import type { JobContext } from './media.js';
-import { jsRuntimeArgs, runYtDlp, ytdlpErrorReason } from './ytdlp-binary.js';
+import { jobRun, jsRuntimeArgs, runYtDlp, ytdlpErrorReason } from './ytdlp-binary.js';
 
 export type FullQualityConfig = Required<QualityConfig>;
 
@@ -167,10 +167,8 @@ export function watchUrl(id: string): string {
 async function flatSearch(bin: string, query: string, js: string[], ctx: JobContext): Promise<Record<string, unknown>[]> {
   let out = '';
   const r = await runYtDlp(bin, ['--ignore-config', '--flat-playlist', '-J', ...js, '--', query], {
-    signal: ctx.signal,
-    recordIn: ctx.workDir,
+    ...jobRun(ctx),
     onStdoutLine: (l) => (out += l + '\n'),
-    onStderrLine: (l) => ctx.log.debug('yt-dlp', { line: l }),
   });
   if (r.code !== 0) throw new JobError(`${DOWNLOAD_FAILED}: genre search failed: ${ytdlpErrorReason(r)}`);
   let parsed: unknown;
@@ -187,8 +185,7 @@ async function lookupBatch(bin: string, ids: string[], js: string[], ctx: JobCon
   const found = new Map<string, Record<string, unknown>>();
   const args = ['--ignore-config', '--no-playlist', '-j', '--ignore-errors', '--ignore-no-formats-error', ...js, '--', ...ids.map(watchUrl)];
   const r = await runYtDlp(bin, args, {
-    signal: ctx.signal,
-    recordIn: ctx.workDir,
+    ...jobRun(ctx),
     onStdoutLine: (l) => {
       if (!l.startsWith('{')) return;
       try {
@@ -198,7 +195,6 @@ async function lookupBatch(bin: string, ids: string[], js: string[], ctx: JobCon
         /* a line that is not JSON: ignore */
       }
     },
-    onStderrLine: (l) => ctx.log.debug('yt-dlp', { line: l }),
   });
   if (r.code !== 0) ctx.log.debug('some genre lookups failed', { missing: ids.length - found.size, reason: ytdlpErrorReason(r) });
   return found;

@@ -31,6 +31,7 @@ import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { findOnPath, isExecutableFile } from '../util/executables.js';
 import { recordChild } from '../util/child-records.js';
+import type { JobContext } from './media.js';
 import { DOWNLOAD_FAILED, JobError } from '../worker/job-error.js';
 
 const execFileP = promisify(execFile);
@@ -230,6 +231,11 @@ export interface RunResult {
   /** Every `ERROR:` line yt-dlp printed (at most 20), then the last stderr lines. */
   errorLines: string[];
   stderrTail: string[];
+}
+
+/** What every yt-dlp run of a job takes: the job's abort signal, its folder (for the record), stderr to its debug log. */
+export function jobRun(ctx: JobContext): Pick<RunOptions, 'signal' | 'recordIn' | 'onStderrLine'> {
+  return { signal: ctx.signal, recordIn: ctx.workDir, onStderrLine: (line) => ctx.log.debug('yt-dlp', { line }) };
 }
 
 const live = new Set<ChildProcess>();

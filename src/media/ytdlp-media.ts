@@ -34,7 +34,7 @@ import type { DownloadPayload, GenrePayload, GenreResultData } from '../protocol
 import { DOWNLOAD_FAILED, JobError, fileSizeOutOfRange } from '../worker/job-error.js';
 import { fetchGenre, type GenreOptions } from './genre.js';
 import type { FetchedAudio, JobContext, Media } from './media.js';
-import { jsRuntimeArgs, resolveYtDlp, runYtDlp, ytdlpErrorReason } from './ytdlp-binary.js';
+import { jobRun, jsRuntimeArgs, resolveYtDlp, runYtDlp, ytdlpErrorReason } from './ytdlp-binary.js';
 
 export interface YtDlpMediaOptions {
   /** `--yt-dlp PATH`; otherwise see resolveYtDlp. */
@@ -166,8 +166,7 @@ export class YtDlpMedia implements Media {
     let info: Record<string, unknown> | null = null;
     let last = -1;
     const r = await runYtDlp(bin, args, {
-      signal: ctx.signal,
-      recordIn: ctx.workDir,
+      ...jobRun(ctx),
       onStdoutLine: (line) => {
         if (line.startsWith('{')) {
           try {
@@ -180,7 +179,6 @@ export class YtDlpMedia implements Media {
         const f = parseProgressLine(line);
         if (f !== null && f !== last) ctx.onProgress('download', (last = f));
       },
-      onStderrLine: (line) => ctx.log.debug('yt-dlp', { line }),
     });
     if (r.code !== 0) throw new JobError(`${DOWNLOAD_FAILED}: ${ytdlpErrorReason(r)}`);
     const got = info as Record<string, unknown> | null;

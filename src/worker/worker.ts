@@ -10,11 +10,12 @@ import type { BackendChoice, Embedder } from '../embed/embedder.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { Media } from '../media/media.js';
 import { DEFAULT_SERVER_URL, keepaliveUrl, normaliseCode, normaliseServerUrl, workerSocketUrl } from '../protocol/url.js';
-import { cleanStaleJobDirs, jobRoot } from '../util/job-dirs.js';
+import { jobRoot } from '../util/job-dirs.js';
 import { VERSION } from '../version.js';
 import type { BackoffOptions } from './backoff.js';
 import { WorkerConnection, type ConnectionEvents } from './connection.js';
 import { KeepAlive } from './keepalive.js';
+import { StaleSweeper } from './stale-sweeper.js';
 
 export interface WorkerOptions {
   /** Server URL; default https://chaarfm.onrender.com */
@@ -95,47 +96,6 @@ class Worker extends EventEmitter<WorkerEvents> implements WorkerHandle {
       await this.cleanup();
     })();
     return this.stopping;
-  }
-}
-
-/** Removes temp folders left by dead processes (see util/job-dirs.ts): at start, then every so often. */
-class StaleSweeper {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  constructor(
-    private readonly root: string,
-    private readonly log: Logger,
-  ) {}
-
-  sweep(): Promise<void> {
-    this.running ??= (async () => {
-      try {
-        const r = await cleanStaleJobDirs(this.root);
-        if (r.removed.length)
-          this.log.info(`removed ${r.removed.length} temp folder(s) left by an earlier run`, {
-            dir: this.root,
-            ...(r.stopped.length && { stopped_tools: r.stopped }),
-          });
-        if (r.failed.length) this.log.warn('could not remove temp folder(s) left by an earlier run', { dir: this.root, failed: r.failed });
-      } catch (e) {
-        this.log.warn('could not look for temp folders left by an earlier run', { dir: this.root, error: (e as Error).message });
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
-  }
-
-  start(everyMs: number): void {
-    if (everyMs > 0) {
-      this.timer = setInterval(() => void this.sweep(), everyMs);
-      this.timer.unref();
-    }
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
   }
 }
 

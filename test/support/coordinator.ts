@@ -65,22 +65,6 @@ export async function status(base: string, code: string): Promise<StatusBody> {
   return (await api<StatusBody>(base, `/api/sessions/${code}`)).body;
 }
 
-/** Poll `pred` every 25 ms until it returns a truthy value; rejects after `timeoutMs`. */
-export async function waitUntil<T>(pred: () => Promise<T | false | null | undefined> | T | false | null | undefined, timeoutMs = 10000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await pred();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export function stubWorker(url: string, code: string, o: { name?: string; jobs?: number; delayMs?: number; media?: Media } = {}): Promise<WorkerHandle> {
   return startWorker({
     url,

@@ -25,17 +25,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CODECS, MediaServer, makeMusicClip } from '../support/media-server.js';
 import { RawClient, api, socketUrl } from '../support/coordinator.js';
 import { loadTestBinding } from '../support/native-addon.js';
 import { PG_URL, pgSkip } from '../support/stores.js';
+import { waitUntil } from '../support/wait.js';
 import { FAULT_KINDS, faultSeed, makeSchedule, rng, type FaultEvent, type FaultKind } from './support/fault-schedule.js';
 import { BIN, CoordinatorRole, WorkerRole, type LogLine, type Proc } from './support/processes.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const haveTools = ['ffmpeg', 'yt-dlp'].every((t) => spawnSync(t, ['--version']).status === 0 || spawnSync(t, ['-version']).status === 0);
 const toolSkip = haveTools ? false : 'needs ffmpeg and yt-dlp on PATH';
@@ -309,7 +310,7 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
     for (const c of coords) for (const g of c.generations) await g.stop();
   });
   const first = await coords[0].start(['--new-code']);
-  const code = (await waitFor(() => /^([0-9A-Z]{5}-[0-9A-Z]{5})$/m.exec(first.stdout)?.[1], 10000, 'pairing code')) as string;
+  const code = (await waitUntil(() => /^([0-9A-Z]{5}-[0-9A-Z]{5})$/m.exec(first.stdout)?.[1], 10000, 'pairing code')) as string;
   for (const c of coords.slice(1)) await c.start();
   const proxy = await TcpProxy.start(coords.map((c) => c.port));
   local.push(() => proxy.close());
@@ -360,7 +361,7 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
     }
     return out;
   };
-  await waitFor(async () => (await statuses()).reduce((a, s) => a + s.workers.length, 0) >= WORKERS * 2, 60000, `${WORKERS * 2} worker sockets`);
+  await waitUntil(async () => (await statuses()).reduce((a, s) => a + s.workers.length, 0) >= WORKERS * 2, 60000, `${WORKERS * 2} worker sockets`);
 
   note(`${WORKERS * 2} worker sockets connected`);
   // Queue the tracks.
@@ -537,7 +538,7 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
   // Drain: every job done or failed. A hang guard, with what is stuck, not a timing assertion.
   const guardMs = withFaults ? 360_000 : 240_000;
   try {
-    await waitFor(
+    await waitUntil(
       async () => {
         for (const s of await statuses()) {
           const qq = s.queue;
@@ -579,7 +580,7 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
   );
 
   // No job folder left: killed workers' folders removed by their restart, the rest by each job.
-  await waitFor(() => tmps.every((t) => jobDirs(t).length === 0), 60000, 'no job folders').catch(() => undefined);
+  await waitUntil(() => tmps.every((t) => jobDirs(t).length === 0), 60000, 'no job folders').catch(() => undefined);
   note('job folders checked');
   const leftovers = tmps.flatMap((t) => jobDirs(t).map((n) => join(t, 'chaarfm-worker', n)));
   // Whose each one is (the folder name holds the pid), what is in it, and that process's last words.
@@ -708,16 +709,6 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
   cleanups.splice(cleanups.indexOf(cleanup), 1);
   if (tmpfs) assert.ok(!readFileSync('/proc/mounts', 'utf8').includes(` ${tmpfs} `), 'the tmpfs is unmounted');
   return summary;
-}
-
-async function waitFor<T>(pred: () => Promise<T | false | null | undefined> | T | false | null | undefined, ms: number, what: string, every = 50): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await sleep(every);
-  }
 }
 
 /** One scenario; whatever it leaves running (after a failed check) is stopped before the next. */

@@ -23,10 +23,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { decodeNpy } from '../../src/util/npy.js';
-import { RawClient, api, goodResult, newSession, socketUrl, stubWorker, waitUntil } from '../support/coordinator.js';
+import { RawClient, api, goodResult, newSession, socketUrl, stubWorker } from '../support/coordinator.js';
+import { waitUntil } from '../support/wait.js';
 import { vectorFor } from '../support/stand-ins.js';
 import type { WorkerHandle } from '../../src/worker/worker.js';
-import { BIN, Child, until } from './support/fuzz-process.js';
+import { BIN, Child } from './support/fuzz-process.js';
 import { Rng, deepNestText, fuzzSeed, mutateBytes, mutateFrame, oddValue, randomFrame, toFrame } from './support/fuzz-mutate.js';
 
 const STEPS = Number(process.env.CHAARFM_FUZZ_STEPS ?? 5000);
@@ -173,8 +174,8 @@ test('coordinator: thousands of random and mutated requests and frames, no 5xx, 
   const dbPath = join(dir, 'fuzz.db');
   child = new Child([BIN, 'serve', '--port', '0', '--db', dbPath, '--new-code', '--log-format', 'json', '--retries', String(RETRIES), '--lease', '10m']);
   const c = child;
-  const code = await until(() => /^([0-9A-Z]{5}-[0-9A-Z]{5})\n/.exec(c.out)?.[1], 20000, 'pairing code on stdout');
-  const base = await until(() => /listening on (http:\/\/[\d.]+:\d+)/.exec(c.err)?.[1], 10000, 'listening line');
+  const code = await waitUntil(() => /^([0-9A-Z]{5}-[0-9A-Z]{5})\n/.exec(c.out)?.[1], 20000, 'pairing code on stdout');
+  const base = await waitUntil(() => /listening on (http:\/\/[\d.]+:\d+)/.exec(c.err)?.[1], 10000, 'listening line');
   const port = Number(new URL(base).port);
 
   // A session the fuzz never names: its queued jobs must come out unchanged.
@@ -446,7 +447,7 @@ test('coordinator: thousands of random and mutated requests and frames, no 5xx, 
 
   // quiesce: close the fuzz sockets; their jobs go back to the queue
   for (const cl of clients) cl.close();
-  await until(() => (db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'active'").get() as { n: number }).n === 0, 20000, 'no active job after the fuzz sockets closed');
+  await waitUntil(() => (db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE state = 'active'").get() as { n: number }).n === 0, 20000, 'no active job after the fuzz sockets closed');
   await new Promise((res) => setTimeout(res, 200));
 
   assert.deepEqual(bad, [], `bad answers (seed ${seed})`);

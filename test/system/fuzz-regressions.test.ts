@@ -17,7 +17,8 @@ import { afterEach, test } from 'node:test';
 import type { CoordinatorHandle } from '../../src/coordinator/server.js';
 import { readResult } from '../../src/coordinator/worker-socket.js';
 import { parseServerFrame } from '../../src/protocol/messages.js';
-import { RawClient, api, coordinator, capturedLogs, goodResult, newSession, socketUrl, waitUntil } from '../support/coordinator.js';
+import { RawClient, api, coordinator, capturedLogs, goodResult, newSession, socketUrl } from '../support/coordinator.js';
+import { waitUntil } from '../support/wait.js';
 import { BIN } from './support/fuzz-process.js';
 
 const DEEP = '['.repeat(100000) + ']'.repeat(100000);

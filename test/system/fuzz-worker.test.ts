@@ -20,7 +20,8 @@ import { after, test } from 'node:test';
 import { MAX_FRAME_BYTES, parseServerFrame } from '../../src/protocol/messages.js';
 import { FakeServer, type Peer } from '../support/fake-server.js';
 import { vectorFor } from '../support/stand-ins.js';
-import { Child, STANDIN_CLI, until } from './support/fuzz-process.js';
+import { Child, STANDIN_CLI } from './support/fuzz-process.js';
+import { waitUntil } from '../support/wait.js';
 import { Rng, fuzzSeed, mutateFrame, oddValue, randomFrame, toFrame } from './support/fuzz-mutate.js';
 
 const FRAMES = Number(process.env.CHAARFM_FUZZ_FRAMES ?? 5000);
@@ -97,7 +98,7 @@ test('worker: thousands of random and mutated frames, no crash, no hang, one ans
     STANDIN_EMBED_MS: '30',
   });
   const peers = await srv.waitForPeers(2, 30000);
-  await until(() => peers.every((p) => p.messages.some((m) => m.type === 'hello')), 10000, 'hellos');
+  await waitUntil(() => peers.every((p) => p.messages.some((m) => m.type === 'hello')), 10000, 'hellos');
 
   // expected answers per socket and job id, and pongs per socket
   const wanted = new Map<string, number>();
@@ -148,12 +149,12 @@ test('worker: thousands of random and mutated frames, no crash, no hang, one ans
     }
     // liveness probe on both sockets: the ping comes back after every frame before it was handled
     for (const i of [0, 1]) send(i, '{"type":"ping"}', false, 'probe');
-    await until(() => pongs(0) >= pongsWanted[0] && pongs(1) >= pongsWanted[1], PROBE_MS, `pongs after ${n} frames (hang?)`);
+    await waitUntil(() => pongs(0) >= pongsWanted[0] && pongs(1) >= pongsWanted[1], PROBE_MS, `pongs after ${n} frames (hang?)`);
     assert.ok(child.alive, `worker exited after ${n} frames: ${child.err.slice(-2000)}`);
   }
 
   // every frame with a usable job id gets its answer; none gets two
-  await until(() => {
+  await waitUntil(() => {
     const got = resultsByKey(peers);
     return [...wanted].every(([k, w]) => w > 1 || (got.get(k)?.length ?? 0) === 1);
   }, 60000, 'one result for every job frame');

@@ -77,14 +77,3 @@ export class Child {
     if (this.alive) this.proc.kill('SIGKILL');
   }
 }
-
-/** Poll `pred` every 20 ms until truthy; rejects after `timeoutMs` (a hang guard, not a speed test). */
-export async function until<T>(pred: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
