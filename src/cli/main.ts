@@ -58,6 +58,17 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
       const { runVectorizeCommand } = await import('./vectorize-command.js');
       await runVectorizeCommand(inputs, args, opts, io);
     });
+  embeddingOptions(cli.command('similar [file]', 'Embed a local file and list the stored tracks nearest to it (cosine)'))
+    .option('--db <path>', 'The coordinator database to search: a SQLite file or a postgres:// URL')
+    .option('--code <code>', 'Only this session (default: every session in the database)')
+    .option('-k, --top <n>', 'How many tracks (1-100; default 10)')
+    .option('--json', 'One JSON object instead of lines')
+    .option('--verbose', 'More log lines on stderr')
+    .example('chaarfm-worker similar song.mp3 --db chaarfm-coordinator.db -k 5')
+    .action(async (file: string | undefined, opts: Record<string, unknown>) => {
+      const { runSimilarCommand } = await import('./similar-command.js');
+      await runSimilarCommand(file, args, opts, io);
+    });
   cli
     .command('doctor', 'Check Node, the backend, the model, ffmpeg, yt-dlp and the folders')
     .option('--backend <name>', 'Backend to check: auto|native|wasm (default auto)')

@@ -10,6 +10,7 @@
  *   POST /api/sessions/{code}/control           {"type":"start|pause|resume|stop", ...} as the page sends
  *   GET  /api/sessions/{code}/jobs?state=       jobs (queued, active, done, failed, cancelled)
  *   GET  /api/sessions/{code}/results           stored results with vectors (?limit, ?offset, ?vectors=0)
+ *   GET  /api/sessions/{code}/map, /similar?result=ID&k=10, /throughput  see ./collection-api.ts
  *   GET  /ingest                                the page
  *   GET  /api/sessions/{code}/export.{jsonl,csv,npy}
  */
@@ -17,7 +18,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
 import { preview } from '../util/preview.js';
 import { newCode } from './codes.js';
+import { COLLECTION_ROUTES, collectionRoute } from './collection-api.js';
 import { toCsv, toJsonl, toNpy, resultJson } from './export.js';
+import { HttpError } from './http-error.js';
 import { INGEST_HTML } from './ingest-page.js';
 import type { FailureLimiter } from './rate-limit.js';
 import type { ControlMessage, Scheduler } from './scheduler.js';
@@ -35,14 +38,6 @@ export interface ApiContext {
   log: Logger;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const s = JSON.stringify(body);
@@ -278,6 +273,7 @@ async function sessionRoute(req: IncomingMessage, res: ServerResponse, ctx: ApiC
       return j;
     }));
   }
+  if (COLLECTION_ROUTES.includes(sub) && method === 'GET') return send(res, 200, await collectionRoute(ctx.store, s, sub, u));
   if (sub.startsWith('export.') && method === 'GET') {
     const rows = await ctx.store.listResults(code);
     const name = `chaarfm-${code}`;

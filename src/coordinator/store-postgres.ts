@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import {
   emptyCounts,
+  parseTagsColumn,
+  tagsColumn,
   type AddJobsResult,
   type Claim,
   type CompleteItem,
@@ -24,6 +26,7 @@ import {
   type SessionRow,
   type SessionStatus,
   type Store,
+  type VectorRow,
 } from './store.js';
 
 const SCHEMA = `
@@ -73,6 +76,7 @@ CREATE TABLE IF NOT EXISTS results (
   started_at BIGINT NOT NULL,
   finished_at BIGINT NOT NULL
 );
+ALTER TABLE results ADD COLUMN IF NOT EXISTS tags TEXT;
 CREATE INDEX IF NOT EXISTS results_code ON results (code, n);
 CREATE INDEX IF NOT EXISTS results_finished ON results (code, finished_at);
 CREATE TABLE IF NOT EXISTS coordinators (
@@ -330,8 +334,8 @@ export class PostgresStore implements Store {
       ).rows[0] as { code: string; created_at: number; started_at: number | null } | undefined;
       if (!r) return false;
       await c.query(
-        'INSERT INTO results (job_id, code, artist, title, youtube_id, source_url, vector, worker, queued_at, started_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
-        [id, r.code, res.artist, res.title, res.youtubeId, res.sourceUrl, vectorBlob(res.vector), res.worker, r.created_at, r.started_at ?? res.finishedAt, res.finishedAt],
+        'INSERT INTO results (job_id, code, artist, title, youtube_id, source_url, vector, worker, queued_at, started_at, finished_at, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+        [id, r.code, res.artist, res.title, res.youtubeId, res.sourceUrl, vectorBlob(res.vector), res.worker, r.created_at, r.started_at ?? res.finishedAt, res.finishedAt, tagsColumn(res.tags)],
       );
       return true;
     }
@@ -389,6 +393,30 @@ export class PostgresStore implements Store {
         worker: x.worker as string,
         queuedAt: x.queued_at as number,
         startedAt: x.started_at as number,
+        finishedAt: x.finished_at as number,
+        tags: parseTagsColumn(x.tags),
+      };
+    });
+  }
+
+  async listVectors(opts: { code?: string; afterN?: number; limit?: number } = {}): Promise<VectorRow[]> {
+    const cols = 'n, job_id, code, artist, title, tags, vector, finished_at';
+    const limit = Math.min(opts.limit ?? 100_000, 1_000_000);
+    const after = opts.afterN ?? -1;
+    const r =
+      opts.code !== undefined
+        ? await this.pool.query(`SELECT ${cols} FROM results WHERE code = $1 AND n > $2 ORDER BY n LIMIT $3`, [opts.code, after, limit])
+        : await this.pool.query(`SELECT ${cols} FROM results WHERE n > $1 ORDER BY n LIMIT $2`, [after, limit]);
+    return (r.rows as Record<string, unknown>[]).map((x) => {
+      const b = Buffer.from(x.vector as Buffer);
+      return {
+        n: x.n as number,
+        jobId: x.job_id as string,
+        code: x.code as string,
+        artist: x.artist as string,
+        title: x.title as string,
+        tags: parseTagsColumn(x.tags),
+        vector: new Float32Array(b.buffer, b.byteOffset, b.length / 4),
         finishedAt: x.finished_at as number,
       };
     });

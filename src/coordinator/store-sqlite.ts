@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   emptyCounts,
+  parseTagsColumn,
+  tagsColumn,
   type AddJobsResult,
   type Claim,
   type CompleteItem,
@@ -23,6 +25,7 @@ import {
   type SessionRow,
   type SessionStatus,
   type Store,
+  type VectorRow,
 } from './store.js';
 
 const SCHEMA = `
@@ -67,7 +70,8 @@ CREATE TABLE IF NOT EXISTS results (
   worker TEXT NOT NULL,
   queued_at INTEGER NOT NULL,
   started_at INTEGER NOT NULL,
-  finished_at INTEGER NOT NULL
+  finished_at INTEGER NOT NULL,
+  tags TEXT
 );
 CREATE INDEX IF NOT EXISTS results_code ON results (code, n);
 CREATE INDEX IF NOT EXISTS results_finished ON results (code, finished_at);
@@ -102,6 +106,7 @@ interface ResultRecord {
   queued_at: number;
   started_at: number;
   finished_at: number;
+  tags: string | null;
 }
 
 function toJob(r: JobRecord): JobRow {
@@ -124,7 +129,6 @@ function toJob(r: JobRecord): JobRow {
 }
 
 function toResult(r: ResultRecord): ResultRow {
-  const copy = Buffer.from(r.vector);
   return {
     jobId: r.job_id,
     code: r.code,
@@ -132,12 +136,18 @@ function toResult(r: ResultRecord): ResultRow {
     title: r.title,
     youtubeId: r.youtube_id,
     sourceUrl: r.source_url,
-    vector: new Float32Array(copy.buffer, copy.byteOffset, copy.length / 4),
+    vector: blobVector(r.vector),
     worker: r.worker,
     queuedAt: r.queued_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    tags: parseTagsColumn(r.tags),
   };
+}
+
+function blobVector(b: Buffer): Float32Array {
+  const copy = Buffer.from(b);
+  return new Float32Array(copy.buffer, copy.byteOffset, copy.length / 4);
 }
 
 function vectorBlob(v: Float32Array): Buffer {
@@ -180,6 +190,8 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    // A file made before results had tags: add the column (NULL for the rows already there).
+    if (!(this.db.pragma('table_info(results)') as { name: string }[]).some((c) => c.name === 'tags')) this.db.exec('ALTER TABLE results ADD COLUMN tags TEXT');
     const mm = this.db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM jobs').get() as { lo: number | null; hi: number | null };
     this.minSeq = mm.lo ?? 0;
     this.maxSeq = mm.hi ?? 0;
@@ -203,7 +215,7 @@ export class SqliteStore implements Store {
       failFinal: db.prepare("UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = ?, finished_at = ?, lease_until = NULL WHERE id = ?"),
       markDone: db.prepare("UPDATE jobs SET state = 'done', finished_at = ?, lease_until = NULL, claim = NULL WHERE id = ? AND state = 'active'"),
       insertResult: db.prepare(
-        'INSERT INTO results (job_id, code, artist, title, youtube_id, source_url, vector, worker, queued_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO results (job_id, code, artist, title, youtube_id, source_url, vector, worker, queued_at, started_at, finished_at, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       cancelQueued: db.prepare("UPDATE jobs SET state = 'cancelled' WHERE code = ? AND state = 'queued'"),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM jobs WHERE code = ? GROUP BY state'),
@@ -338,6 +350,7 @@ export class SqliteStore implements Store {
         r.created_at,
         r.started_at ?? res.finishedAt,
         res.finishedAt,
+        tagsColumn(res.tags),
       );
       return true;
     }
@@ -380,6 +393,27 @@ export class SqliteStore implements Store {
       .prepare('SELECT * FROM results WHERE code = ? ORDER BY n LIMIT ? OFFSET ?')
       .all(code, Math.min(opts.limit ?? 1_000_000, 1_000_000), opts.offset ?? 0) as ResultRecord[];
     return rows.map(toResult);
+  }
+
+  async listVectors(opts: { code?: string; afterN?: number; limit?: number } = {}): Promise<VectorRow[]> {
+    const cols = 'n, job_id, code, artist, title, tags, vector, finished_at';
+    const limit = Math.min(opts.limit ?? 100_000, 1_000_000);
+    const after = opts.afterN ?? -1;
+    const rows = (
+      opts.code !== undefined
+        ? this.db.prepare(`SELECT ${cols} FROM results WHERE code = ? AND n > ? ORDER BY n LIMIT ?`).all(opts.code, after, limit)
+        : this.db.prepare(`SELECT ${cols} FROM results WHERE n > ? ORDER BY n LIMIT ?`).all(after, limit)
+    ) as { n: number; job_id: string; code: string; artist: string; title: string; tags: string | null; vector: Buffer; finished_at: number }[];
+    return rows.map((r) => ({
+      n: r.n,
+      jobId: r.job_id,
+      code: r.code,
+      artist: r.artist,
+      title: r.title,
+      tags: parseTagsColumn(r.tags),
+      vector: blobVector(r.vector),
+      finishedAt: r.finished_at,
+    }));
   }
 
   async heartbeat(): Promise<void> {}

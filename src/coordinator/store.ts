@@ -56,6 +56,8 @@ export interface ResultInput {
   vector: Float32Array;
   worker: string;
   finishedAt: number;
+  /** The worker's top MSD tag names, highest first (our workers' extra result field), or null. */
+  tags?: string[] | null;
 }
 
 export interface ResultRow extends ResultInput {
@@ -63,6 +65,19 @@ export interface ResultRow extends ResultInput {
   code: string;
   queuedAt: number;
   startedAt: number;
+}
+
+/** One stored vector with what the collection map and similarity search show of it. */
+export interface VectorRow {
+  /** Position in the store's insertion order (ascending across the whole store). */
+  n: number;
+  jobId: string;
+  code: string;
+  artist: string;
+  title: string;
+  tags: string[] | null;
+  vector: Float32Array;
+  finishedAt: number;
 }
 
 export type JobCounts = Record<JobState, number>;
@@ -148,6 +163,11 @@ export interface Store {
   /** Results in the order they were stored. */
   listResults(code: string, opts?: { limit?: number; offset?: number }): Promise<ResultRow[]>;
   /**
+   * Stored vectors in insertion order, those with `n` above `afterN` (default: all), of one
+   * session or (no `code`) of the whole store, at most `limit` (default 100000).
+   */
+  listVectors(opts?: { code?: string; afterN?: number; limit?: number }): Promise<VectorRow[]>;
+  /**
    * Active jobs whose coordinator process is gone back to the front of their queues. SQLite
    * (one process): at start-up, every active job. PostgreSQL: jobs whose owner has not sent a
    * heartbeat for `staleMs`.
@@ -159,3 +179,18 @@ export interface Store {
 }
 
 export const emptyCounts = (): JobCounts => ({ queued: 0, active: 0, done: 0, failed: 0, cancelled: 0 });
+
+/** How both stores keep a result's tags: a JSON array of names in a text column, or NULL. */
+export function tagsColumn(tags: string[] | null | undefined): string | null {
+  return tags && tags.length ? JSON.stringify(tags) : null;
+}
+
+export function parseTagsColumn(v: unknown): string[] | null {
+  if (typeof v !== 'string' || v === '') return null;
+  try {
+    const a = JSON.parse(v) as unknown;
+    return Array.isArray(a) && a.every((x) => typeof x === 'string') && a.length ? (a as string[]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -54,6 +54,11 @@ export interface DownloadResultData {
   youtube_id: string;
   vector: number[];
   source_url: string | null;
+  /**
+   * Our addition: the top MSD tags of `model/Sigmoid`, highest first. The original server
+   * reads only the fields above, so it ignores this one.
+   */
+  tags?: { name: string; score: number }[];
 }
 
 export interface GenreResultData {

@@ -5,6 +5,7 @@
  * or `failed` with a readable error. It never throws.
  */
 import type { Embedder } from '../embed/embedder.js';
+import { topTags } from '../embed/msd-tags.js';
 import type { Logger } from '../log/logger.js';
 import type { Media } from '../media/media.js';
 import {
@@ -16,6 +17,8 @@ import {
 import { createJobDir, removeJobDir } from '../util/job-dirs.js';
 import { DOWNLOAD_FAILED, JobError, VECTORIZATION_FAILED } from './job-error.js';
 
+/** Top MSD tags sent with a result when the embedder computed them (our extra `data.tags`). */
+export const RESULT_TAGS = 3;
 /** Decoded vs metadata duration difference that is worth a warning, seconds. */
 const DURATION_WARN_S = 10;
 /** A track whose loudest sample is below -90 dBFS is silence, not music: its vector would be noise. */
@@ -143,6 +146,8 @@ export async function runJob(job: JobMessage, deps: JobRunnerDeps, ctx: RunConte
         vector: Array.from(embedded.vector),
         source_url: audio.sourceUrl,
       };
+      if (embedded.tags?.length)
+        data.tags = topTags(embedded.tags, RESULT_TAGS).map((t) => ({ name: t.name, score: Number(t.score.toFixed(4)) }));
       result = { type: 'result', job_id: job.job_id, status: 'success', data };
     }
   } catch (e) {

@@ -116,6 +116,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       backend: options.backend,
       modelPath: options.modelPath,
       outputNode: options.outputNode,
+      // The tag scores ride along with each result (data.tags); a model of your own may lack the node.
+      tagsNode: options.modelPath ? undefined : 'model/Sigmoid',
       threads: options.threads,
       tmpDir: options.tmpDir,
       ffmpegPath: options.ffmpegPath,
