@@ -35,6 +35,26 @@ async function tmp(): Promise<string> {
   return d;
 }
 
+test('a SQLite file made before results had tags gets the column; its results read back with no tags', async () => {
+  const dir = await tmp();
+  const path = join(dir, 'old.db');
+  const Driver = (await import('better-sqlite3')).default;
+  const db = new Driver(path);
+  db.exec(`CREATE TABLE results (n INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL UNIQUE, code TEXT NOT NULL, artist TEXT NOT NULL, title TEXT NOT NULL,
+    youtube_id TEXT NOT NULL, source_url TEXT, vector BLOB NOT NULL, worker TEXT NOT NULL, queued_at INTEGER NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL)`);
+  db.prepare('INSERT INTO results (job_id, code, artist, title, youtube_id, source_url, vector, worker, queued_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+    'j1', 'C', 'Old', 'Row', 'y', null, Buffer.alloc(800), 'w', 1, 2, 3,
+  );
+  db.close();
+  const s = new SqliteStore(path);
+  try {
+    const rows = await s.listVectors({ code: 'C' });
+    assert.deepEqual(rows.map((r) => [r.jobId, r.title, r.tags, r.vector.length]), [['j1', 'Row', null, 200]]);
+  } finally {
+    await s.close();
+  }
+});
+
 test('a SQLite file keeps queued jobs across close and reopen; active ones come back at the front', async () => {
   const dir = await tmp();
   const path = join(dir, 'q.db');

@@ -135,6 +135,31 @@ for (const kind of STORES) {
     }),
   );
 
+  test(`[${kind.name}] listVectors: results with their tags in store order, per session or all, after a position, limited`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.createSession('D', Date.now() + 60_000, Date.now());
+      await s.addJobs('C', [job('a'), job('b'), job('c')]);
+      await s.addJobs('D', [job('d')]);
+      const store = async (code: string, x: number, tags?: string[] | null) => {
+        const j = (await s.claimNext(code, cl(), 1, 2))!;
+        assert.equal(await s.completeDownload(j.id, 't1', { ...res(x), title: j.label, tags }), true);
+      };
+      await store('C', 1, ['rock', 'indie']);
+      await store('D', 2, null);
+      await store('C', 3);
+      await store('C', 4, ['jazz']);
+      const c = await s.listVectors({ code: 'C' });
+      assert.deepEqual(c.map((r) => [r.title, r.tags, r.vector[0], r.code]), [['a', ['rock', 'indie'], 1, 'C'], ['b', null, 3, 'C'], ['c', ['jazz'], 4, 'C']]);
+      assert.ok(c[0].n < c[1].n && c[1].n < c[2].n, 'ascending positions');
+      assert.ok(c.every((r) => r.vector.length === 200 && r.finishedAt === 5 && r.jobId.length > 0));
+      assert.deepEqual((await s.listVectors({ code: 'C', afterN: c[0].n })).map((r) => r.title), ['b', 'c']);
+      assert.deepEqual((await s.listVectors({ code: 'C', limit: 1 })).map((r) => r.title), ['a']);
+      assert.deepEqual((await s.listVectors()).map((r) => r.title), ['a', 'd', 'b', 'c'], 'every session, in store order');
+      assert.deepEqual((await s.listVectors({ code: 'nobody' })), []);
+      assert.deepEqual((await s.listResults('C')).map((r) => r.tags), [['rock', 'indie'], null, ['jazz']], 'listResults carries the tags too');
+    }),
+  );
+
   test(`[${kind.name}] concurrent claims never hand out one job twice`, opt, () =>
     withStore(kind.open, async (s) => {
       await s.addJobs('C', Array.from({ length: 60 }, (_, i) => job(`j${i}`)));
