@@ -179,15 +179,20 @@ export const INGEST_HTML = /* html */ `<!doctype html>
       });
     });
   };
-  function log(message, level) {
-    var d = document.createElement('div');
-    d.className = level || 'info';
-    d.textContent = new Date().toLocaleTimeString() + '  ' + message;
-    var box = $('log');
-    box.appendChild(d);
+  // Lines added in one go (one time stamp, one layout), the last 500 kept.
+  function logLines(lines) {
+    var box = $('log'), frag = document.createDocumentFragment(), now = new Date().toLocaleTimeString();
+    lines.slice(-500).forEach(function (l) {
+      var d = document.createElement('div');
+      d.className = l[1] || 'info';
+      d.textContent = now + '  ' + l[0];
+      frag.appendChild(d);
+    });
+    box.appendChild(frag);
     while (box.childNodes.length > 500) box.removeChild(box.firstChild);
     box.scrollTop = box.scrollHeight;
   }
+  function log(message, level) { logLines([[message, level]]); }
   function copy(text) { if (navigator.clipboard) navigator.clipboard.writeText(text).catch(function () {}); }
   function cell(tr, text) { var td = document.createElement('td'); td.textContent = text; tr.appendChild(td); return td; }
 
@@ -458,10 +463,11 @@ export const INGEST_HTML = /* html */ `<!doctype html>
       (groups[col] = groups[col] || []).push(i);
     }
     var r = n > 1500 ? 2.2 : 3;
+    // Each colour's dot drawn once into a small canvas, then stamped: far cheaper than an arc
+    // per point (the page may have no GPU).
     Object.keys(groups).forEach(function (col) {
-      g.beginPath();
-      groups[col].forEach(function (j) { var p = map.screen[j]; g.moveTo(p[0] + r, p[1]); g.arc(p[0], p[1], r, 0, 6.2832); });
-      g.globalAlpha = 0.85; g.fillStyle = col; g.fill(); g.globalAlpha = 1;
+      var sp = sprite(col, r);
+      groups[col].forEach(function (j) { var p = map.screen[j]; g.drawImage(sp.c, p[0] - sp.h, p[1] - sp.h, sp.s, sp.s); });
     });
     g.lineWidth = 1.5;
     Object.keys(map.near).forEach(function (k) {
@@ -475,6 +481,20 @@ export const INGEST_HTML = /* html */ `<!doctype html>
     g.fillStyle = css('--muted'); g.font = '11px system-ui, sans-serif';
     $('map-info').textContent = n + ' tracks. Axes: the first two principal components of the stored vectors, computed by the server (' +
       Math.round(map.explained[0] * 100) + '% and ' + Math.round(map.explained[1] * 100) + '% of the variance).';
+  }
+  var sprites = {};
+  function sprite(col, r) {
+    var dpr = window.devicePixelRatio || 1, key = col + '/' + r + '/' + dpr;
+    if (!sprites[key]) {
+      var size = Math.ceil(2 * r + 2), c = document.createElement('canvas');
+      c.width = c.height = Math.ceil(size * dpr);
+      var g = c.getContext('2d');
+      g.scale(dpr, dpr);
+      g.globalAlpha = 0.85; g.fillStyle = col;
+      g.beginPath(); g.arc(size / 2, size / 2, r, 0, 6.2832); g.fill();
+      sprites[key] = { c: c, s: size, h: size / 2 };
+    }
+    return sprites[key];
   }
   function hit(mx, my) {
     var best = -1, bd = 100;
@@ -575,7 +595,7 @@ export const INGEST_HTML = /* html */ `<!doctype html>
   function logSoon(message, level) {
     pendingLog.push([message, level]);
     if (pendingLog.length > 500) pendingLog.splice(0, pendingLog.length - 500);
-    if (!logFrame) logFrame = requestAnimationFrame(function () { logFrame = 0; pendingLog.splice(0).forEach(function (l) { log(l[0], l[1]); }); });
+    if (!logFrame) logFrame = requestAnimationFrame(function () { logFrame = 0; logLines(pendingLog.splice(0)); });
   }
   var delay = 1000;
   function connect() {

@@ -56,7 +56,8 @@ export class RawWorker {
   hold = false;
   private constructor(readonly ws: WebSocket) {}
 
-  static async connect(url: string, opts: { hello?: Record<string, unknown>; tags?: boolean }): Promise<RawWorker> {
+  /** `delayMs`: wait this long before each answer (a worker that takes its time). */
+  static async connect(url: string, opts: { hello?: Record<string, unknown>; tags?: boolean; delayMs?: number }): Promise<RawWorker> {
     const ws = new WebSocket(url);
     const w = new RawWorker(ws);
     ws.on('error', () => {});
@@ -79,8 +80,12 @@ export class RawWorker {
         vector: trackVector(i),
       };
       if (opts.tags) data.tags = CLUSTERS[clusterOf(i)].tags.map((name, k) => ({ name, score: 0.9 - k * 0.2 }));
-      w.answered++;
-      ws.send(JSON.stringify({ type: 'result', job_id: m.job_id, status: 'success', data }));
+      const send = () => {
+        w.answered++;
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'result', job_id: m.job_id, status: 'success', data }));
+      };
+      if (opts.delayMs) setTimeout(send, opts.delayMs);
+      else send();
     });
     return w;
   }
