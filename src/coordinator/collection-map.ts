@@ -123,10 +123,10 @@ export class Collections {
   }
 
   /** Bring the session's copy up to date with the store (throttled, shared). */
-  private async refreshed(code: string): Promise<SessionCollection> {
+  private async refreshed(code: string, force = false): Promise<SessionCollection> {
     const c = this.get(code);
     if (c.refreshing) await c.refreshing;
-    else if (Date.now() - c.lastRefresh >= (this.opts.minRefreshMs ?? 500)) {
+    else if (force || Date.now() - c.lastRefresh >= (this.opts.minRefreshMs ?? 500)) {
       c.refreshing = (async () => {
         try {
           for (;;) {
@@ -171,7 +171,9 @@ export class Collections {
 
   /** The `k` stored tracks nearest to stored result `id` by cosine; null when no such result. */
   async similar(code: string, id: string, k: number): Promise<{ track: SimilarTrack; nearest: SimilarTrack[] } | null> {
-    const c = await this.refreshed(code);
+    let c = await this.refreshed(code);
+    // A result stored since the last refresh (inside the throttle window) is found all the same.
+    if (!c.byId.has(id)) c = await this.refreshed(code, true);
     const at = c.byId.get(id);
     if (at === undefined) return null;
     const q = c.rows[at];
