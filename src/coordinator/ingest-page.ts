@@ -354,6 +354,13 @@ export const INGEST_HTML = /* html */ `<!doctype html>
       c.stagePct.textContent = w.job && !indet ? Math.round(frac * 100) + '%' : w.job ? Math.round(w.job.running_s) + ' s' : '';
     });
     Object.keys(cards).forEach(function (id) { if (!seen[id]) { cards[id].li.remove(); delete cards[id]; } });
+    // progress of jobs no worker holds any more (now and then: a job's first progress message
+    // may arrive before a status that shows the job)
+    if (Object.keys(progress).length > 4 * st.workers.length + 50) {
+      var held = {};
+      st.workers.forEach(function (w) { if (w.job) held[w.job.id] = true; });
+      Object.keys(progress).forEach(function (id) { if (!held[id]) delete progress[id]; });
+    }
   }
   var workerFrame = 0;
   function workersSoon() { if (!workerFrame) workerFrame = requestAnimationFrame(function () { workerFrame = 0; renderWorkers(); }); }
