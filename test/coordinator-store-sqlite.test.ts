@@ -45,7 +45,7 @@ test('a SQLite file keeps queued jobs across close and reopen; active ones come 
   await s.claimNext('C', { worker: 'w', token: 't', owner: 'o' }, 1, 2);
   await s.close();
   s = new SqliteStore(path);
-  assert.equal(await s.recoverActive(), 1);
+  assert.equal(await s.recoverActive(Date.now(), 0), 1);
   assert.deepEqual((await s.listJobs('C', { state: 'queued' })).map((j) => j.label), ['a', 'b', 'c']);
   await s.close();
 });

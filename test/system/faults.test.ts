@@ -30,7 +30,7 @@ import { promisify } from 'node:util';
 import { CODECS, MediaServer, makeMusicClip } from '../support/media-server.js';
 import { RawClient, api, socketUrl } from '../support/coordinator.js';
 import { loadTestBinding } from '../support/native-addon.js';
-import { PG_URL, pgSkip } from '../support/stores.js';
+import { PG_URL, pgSkip, readOnlySqlite } from '../support/stores.js';
 import { waitUntil } from '../support/wait.js';
 import { FAULT_KINDS, faultSeed, makeSchedule, rng, type FaultEvent, type FaultKind } from './support/fault-schedule.js';
 import { BIN, CoordinatorRole, WorkerRole, type LogLine, type Proc } from './support/processes.js';
@@ -211,8 +211,7 @@ interface StoredJob {
 
 async function readStore(kind: 'sqlite' | 'postgres', db: string): Promise<{ jobs: StoredJob[]; results: StoredResult[] }> {
   if (kind === 'sqlite') {
-    const Database = (await import('better-sqlite3')).default;
-    const d = new Database(db, { readonly: true });
+    const d = readOnlySqlite(db);
     try {
       const jobs = (d.prepare('SELECT id, state, last_error, payload FROM jobs').all() as { id: string; state: string; last_error: string | null; payload: string }[]).map((j) => ({
         id: j.id,
@@ -220,7 +219,7 @@ async function readStore(kind: 'sqlite' | 'postgres', db: string): Promise<{ job
         lastError: j.last_error,
         url: (JSON.parse(j.payload) as { youtube_url: string }).youtube_url,
       }));
-      const results = (d.prepare('SELECT job_id, vector, finished_at FROM results').all() as { job_id: string; vector: Buffer; finished_at: number }[]).map((r) => ({
+      const results = (d.prepare('SELECT job_id, vector, finished_at FROM results').all() as { job_id: string; vector: Uint8Array; finished_at: number }[]).map((r) => ({
         jobId: r.job_id,
         vector: f32(r.vector),
         finishedAt: Number(r.finished_at),
@@ -254,7 +253,7 @@ async function readStore(kind: 'sqlite' | 'postgres', db: string): Promise<{ job
   }
 }
 
-function f32(b: Buffer): Float32Array {
+function f32(b: Uint8Array): Float32Array {
   const copy = Buffer.from(b);
   return new Float32Array(copy.buffer, copy.byteOffset, copy.length / 4);
 }
