@@ -27,6 +27,7 @@ import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { isLogEvent, LogEvent } from '../../src/log/events.js';
 import { CODECS, MediaServer, makeMusicClip } from '../support/media-server.js';
 import { RawClient, api, socketUrl } from '../support/coordinator.js';
 import { loadTestBinding } from '../support/native-addon.js';
@@ -596,7 +597,7 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
     return `${path} [${files}] owner ${gen ? `${gen.name} (${gen.killed ? 'killed' : gen.alive ? 'running' : `exited ${JSON.stringify(gen.exit)}`}): ${gen.tail(12)}` : `pid ${pid}: not a worker of this run`}`;
   };
   assert.deepEqual(leftovers.map(explain), [], `no job folder left behind\nevents:\n${events.join('\n')}`);
-  const cleaned = workers.flatMap((w) => w.generations.flatMap((g) => g.lines.filter((l) => /temp folder\(s\) left by an earlier run/.test(l.msg)).map((l) => `${g.name}: ${l.msg}${Array.isArray(l.stopped_tools) ? ` and stopped the yt-dlp it left (pid ${l.stopped_tools.join(', ')})` : ''}`)));
+  const cleaned = workers.flatMap((w) => w.generations.flatMap((g) => g.lines.filter((l) => isLogEvent(l.msg, LogEvent.staleFoldersRemoved)).map((l) => `${g.name}: ${l.msg}${Array.isArray(l.stopped_tools) ? ` and stopped the yt-dlp it left (pid ${l.stopped_tools.join(', ')})` : ''}`)));
   if (cleaned.length) note(`restarts cleaned: ${cleaned.join('; ')}`);
 
   // Outcomes through the API.
@@ -658,9 +659,9 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
   for (const c of coords)
     for (const g of c.generations)
       for (const l of g.lines as LogLine[]) {
-        if (l.msg === 'result stored') storedLines.set(String(l.job), (storedLines.get(String(l.job)) ?? 0) + 1);
-        if (l.msg === 'job lease expired') summary.leaseExpiries++;
-        if (l.msg === 'job sent' && afterStore(String(l.job), l.time)) sentLate.push(`${g.name} sent ${String(l.job)} ${Date.parse(l.time) - storedAt.get(String(l.job))!} ms after its result was stored`);
+        if (isLogEvent(l.msg, LogEvent.resultStored)) storedLines.set(String(l.job), (storedLines.get(String(l.job)) ?? 0) + 1);
+        if (isLogEvent(l.msg, LogEvent.jobLeaseExpired)) summary.leaseExpiries++;
+        if (isLogEvent(l.msg, LogEvent.jobSent) && afterStore(String(l.job), l.time)) sentLate.push(`${g.name} sent ${String(l.job)} ${Date.parse(l.time) - storedAt.get(String(l.job))!} ms after its result was stored`);
       }
   assert.ok(storedLines.size > 0 || summary.done === 0, 'the coordinators logged their results');
   assert.deepEqual(sentLate, [], 'no job sent after its result was stored');
@@ -673,7 +674,7 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
       const lateHere = new Set<string>();
       for (const l of g.lines) {
         if (typeof l.job !== 'string') continue;
-        if (l.msg.startsWith('job started')) {
+        if (isLogEvent(l.msg, LogEvent.jobStarted)) {
           starts.push({ job: l.job, at: Date.parse(l.time), who: g.name });
           // A job frame held by a stalled connection arrives late, with the close behind it.
           if (afterStore(l.job, l.time)) {
@@ -681,7 +682,7 @@ async function scenario(kind: 'sqlite' | 'postgres', withFaults: boolean): Promi
             lateStarts++;
           }
         }
-        if (l.msg.startsWith('job done') && l.sent === true && lateHere.has(`${String(l.conn)}/${l.job}`)) redone.push(`${g.name} redid ${l.job} after its result was stored`);
+        if (isLogEvent(l.msg, LogEvent.jobDone) && l.sent === true && lateHere.has(`${String(l.conn)}/${l.job}`)) redone.push(`${g.name} redid ${l.job} after its result was stored`);
       }
     }
   assert.deepEqual(redone, [], 'no worker processed a job again after its result was stored');
