@@ -9,6 +9,7 @@
  * only the live sockets. All changes to one session run one after another.
  */
 import { randomUUID } from 'node:crypto';
+import { LogEvent } from '../log/events.js';
 import type { Logger } from '../log/logger.js';
 import type { GenrePayload } from '../protocol/messages.js';
 import { preview } from '../util/preview.js';
@@ -331,7 +332,7 @@ export class Scheduler {
     await s.run(async () => {
       const job = peer.job;
       if (!job || job.id !== r.jobId) {
-        this.log.warn('refused a result for a job this socket does not hold', { worker: peer.id, job: r.jobId.slice(0, 80), holds: job?.id ?? null });
+        this.log.warn(LogEvent.refusedResultNotHeld, { worker: peer.id, job: r.jobId.slice(0, 80), holds: job?.id ?? null });
         return;
       }
       this.clearLease(peer);
@@ -357,7 +358,7 @@ export class Scheduler {
           } else stored = await this.store.completeDownload(job.id, peer.token, input);
           if (stored) {
             peer.done++;
-            this.log.info('result stored', { job: job.id, label: `${d.artist} - ${d.title}`, worker: peer.id, ms });
+            this.log.info(LogEvent.resultStored, { job: job.id, label: `${d.artist} - ${d.title}`, worker: peer.id, ms });
             this.pageLog(s, `Done: ${d.artist} - ${d.title} (${who}, ${(ms / 1000).toFixed(1)} s)`, 'success');
           } else this.log.warn('dropped a result: its job was taken back from this socket', { worker: peer.id, job: job.id });
         }
@@ -378,7 +379,7 @@ export class Scheduler {
       }
       if (failure !== null) {
         peer.failed++;
-        if (r.status !== 'failed') this.log.warn('refused a result, nothing stored', { worker: peer.id, job: job.id, reason: failure });
+        if (r.status !== 'failed') this.log.warn(LogEvent.refusedResult, { worker: peer.id, job: job.id, reason: failure });
         const outcome = await this.store.failAttempt(job.id, peer.token, failure, this.retries, now, false);
         if (outcome === 'failed') {
           this.log.warn('job failed', { job: job.id, label: job.label, error: failure, attempts: this.retries });
@@ -400,7 +401,7 @@ export class Scheduler {
     for (const it of items) {
       const job = it.peer.job;
       if (!job || job.id !== it.jobId) {
-        this.log.warn('refused a result for a job this socket does not hold', { worker: it.peer.id, job: it.jobId.slice(0, 80), holds: job?.id ?? null });
+        this.log.warn(LogEvent.refusedResultNotHeld, { worker: it.peer.id, job: it.jobId.slice(0, 80), holds: job?.id ?? null });
         continue;
       }
       this.clearLease(it.peer);
@@ -425,7 +426,7 @@ export class Scheduler {
       if (!o.stored) return void this.log.warn('dropped a result: its job was taken back from this socket', { worker: peer.id, job: job.id });
       peer.done++;
       const ms = it.at - job.startedAt;
-      this.log.info('result stored', { job: job.id, label: `${d.artist} - ${d.title}`, worker: peer.id, ms });
+      this.log.info(LogEvent.resultStored, { job: job.id, label: `${d.artist} - ${d.title}`, worker: peer.id, ms });
       if (s.uis.size) this.pageLog(s, `Done: ${d.artist} - ${d.title} (${this.workerName(peer)}, ${(ms / 1000).toFixed(1)} s)`, 'success');
     });
     await this.maybeComplete(s);
@@ -444,7 +445,7 @@ export class Scheduler {
       peer.leaseTimer = null;
       const error = `No result within the ${formatMs(this.leaseMs)} lease (worker ${this.workerName(peer)})`;
       const outcome = await this.store.failAttempt(job.id, peer.token, error, this.retries, Date.now(), true);
-      this.log.warn('job lease expired', { job: job.id, label: job.label, worker: peer.id, outcome });
+      this.log.warn(LogEvent.jobLeaseExpired, { job: job.id, label: job.label, worker: peer.id, outcome });
       this.pageLog(s, `${job.label}: ${error}; ${outcome === 'failed' ? 'failed' : 'back to the front of the queue'}`, 'warning');
       // The worker is stuck on it: drop its socket (it reconnects and starts fresh). Marked
       // closed now, so the dispatch below does not hand a job (the same one, back at the front)
@@ -477,7 +478,7 @@ export class Scheduler {
     peer.job = { id: job.id, kind: job.kind, label: job.label, startedAt: now, stage: null, fraction: null };
     peer.leaseTimer = setTimeout(() => void this.leaseExpired(s, peer, job.id).catch((e) => this.internal(e)), this.leaseMs);
     peer.leaseTimer.unref?.();
-    this.log.debug('job sent', { job: job.id, worker: peer.id });
+    this.log.debug(LogEvent.jobSent, { job: job.id, worker: peer.id });
     peer.link.send({ type: 'job', job_id: job.id, payload: wirePayload(job) });
   }
 
