@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { LEASE_HEADER } from '../protocol/lease.js';
 import { MAX_FRAME_BYTES } from '../protocol/messages.js';
 import { handleHttp, remoteOf } from './api.js';
 import { FailureLimiter } from './rate-limit.js';
@@ -34,6 +35,8 @@ export interface CoordinatorOptions {
   leaseMs?: number;
   /** Failed attempts after which a job is failed (default 3). */
   retries?: number;
+  /** Worker sockets lost (closed without a goodbye) while holding one job after which it is failed (default 3). */
+  drops?: number;
   /** Any code opens a session (the original server's behaviour). */
   acceptAnyCode?: boolean;
   /** Lifetime of a new pairing code (default 30 days). */
@@ -94,16 +97,17 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const log = options.logger ?? silentLogger;
   const ownStore = !options.store;
   const store = options.store ?? (await openStore(options.db ?? 'chaarfm-coordinator.db'));
-  const recovered = await store.recoverActive(Date.now(), options.staleMs ?? 20_000);
-  if (recovered) log.info(`${recovered} job(s) in flight when the last run ended went back to the front of the queue`);
   const scheduler = new Scheduler({
     store,
     leaseMs: options.leaseMs,
     retries: options.retries,
+    drops: options.drops,
     acceptAnyCode: options.acceptAnyCode,
     codeTtlMs: options.codeTtlMs,
     log,
   });
+  const recovered = await scheduler.recover(options.staleMs ?? 20_000);
+  if (recovered) log.info(`${recovered} job(s) in flight when the last run ended went back to the front of the queue`);
   if (store.shared) {
     await scheduler.tick(options.staleMs ?? 20_000);
     scheduler.startTicking(options.tickMs ?? 1000, options.staleMs ?? 20_000);
@@ -114,6 +118,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const ctx = { scheduler, store, limiter, createLimiter, log };
   const http: Server = createServer((req, res) => void handleHttp(req, res, ctx));
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? MAX_FRAME_BYTES, perMessageDeflate: false });
+  // The lease in the upgrade response, outside the frames of the wire contract (protocol/lease.ts).
+  wss.on('headers', (headers) => headers.push(`${LEASE_HEADER}: ${scheduler.leaseMs}`));
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
