@@ -83,6 +83,8 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .option('--db <path>', 'SQLite file for jobs and results (default chaarfm-coordinator.db), or a postgres:// URL to share one database between several coordinators')
     .option('--lease <duration>', 'A job not answered within this goes back to the queue: 15m, 90s, 1h (default 15m)')
     .option('--retries <n>', 'Failed attempts after which a job is failed (1-100; default 3)')
+    .option('--drops <n>', 'Workers lost (closed without a goodbye) while running one job after which it is failed (1-100; default 3)')
+    .option('--trust-proxy <list>', 'Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For names the client (for rate limits and logs; default none)')
     .option('--accept-any-code', 'Any code opens a session, as the original server does (default: only codes this server made)')
     .option('--new-code', 'Make a pairing code at start and print it on stdout')
     .option('--log-format <format>', 'pretty|json (default pretty)')

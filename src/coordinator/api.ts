@@ -19,6 +19,7 @@ import { preview } from '../util/preview.js';
 import { newCode } from './codes.js';
 import { toCsv, toJsonl, toNpy, resultJson } from './export.js';
 import { INGEST_HTML } from './ingest-page.js';
+import type { ClientAddress } from './client-address.js';
 import type { FailureLimiter } from './rate-limit.js';
 import type { ControlMessage, Scheduler } from './scheduler.js';
 import type { JobRow, JobState, SessionRow, Store } from './store.js';
@@ -33,6 +34,8 @@ export interface ApiContext {
   /** Codes made per address (a budget like the refusal limiter's). */
   createLimiter: FailureLimiter;
   log: Logger;
+  /** The client of a request (through trusted proxies). */
+  remoteOf: ClientAddress;
 }
 
 class HttpError extends Error {
@@ -80,10 +83,6 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'Expected a JSON object for the request body');
   return v as Record<string, unknown>;
-}
-
-export function remoteOf(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
 }
 
 /** The address clients used, behind a TLS proxy too (X-Forwarded-Proto/-Host). */
@@ -190,9 +189,10 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
       .end(INGEST_HTML);
   }
   if (path === '/api/sessions' && method === 'POST') {
-    const remote = remoteOf(req);
+    const remote = ctx.remoteOf(req);
     if (ctx.limiter.blocked(remote)) throw new HttpError(429, 'Too many refused requests from this address; try again in a minute');
     if (ctx.createLimiter.blocked(remote)) throw new HttpError(429, 'Too many new codes from this address; try again in a minute');
+    ctx.createLimiter.hit(remote); // counted before any await: parallel requests share one budget
     const body = await readJson(req);
     let ttlMs: number | undefined;
     if (body.ttl_hours !== undefined) {
@@ -201,7 +201,6 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
       ttlMs = h * 3600_000;
     }
     const row = await ctx.scheduler.createSession(newCode(), ttlMs);
-    ctx.createLimiter.hit(remote);
     const base = baseUrl(req);
     ctx.log.info('pairing code made', { code: row.code, remote });
     return send(res, 201, {
@@ -214,7 +213,7 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
   }
   const m = /^\/api\/sessions\/([^/]+)(?:\/([a-z.]+))?$/.exec(path);
   if (!m) throw new HttpError(404, `No route for ${method} ${path.slice(0, 100)}`);
-  const remote = remoteOf(req);
+  const remote = ctx.remoteOf(req);
   if (ctx.limiter.blocked(remote)) throw new HttpError(429, 'Too many refused requests from this address; try again in a minute');
   let raw = '';
   try {
@@ -223,8 +222,9 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
     /* a malformed escape names no session */
   }
   const r = await ctx.scheduler.resolve(raw);
+  // decided now, against the count now: parallel attempts cannot all pass the check above
+  if (!ctx.limiter.settle(remote, !r.ok)) throw new HttpError(429, 'Too many refused requests from this address; try again in a minute');
   if (!r.ok) {
-    ctx.limiter.hit(remote);
     throw new HttpError(r.why === 'expired' ? 410 : 404, r.why === 'expired' ? 'pairing code expired' : 'unknown pairing code');
   }
   await sessionRoute(req, res, ctx, r.session, m[2] ?? '', method, u);
