@@ -14,10 +14,12 @@
  *   GET  /api/sessions/{code}/export.{jsonl,csv,npy}
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/logger.js';
 import { preview } from '../util/preview.js';
 import { newCode } from './codes.js';
-import { toCsv, toJsonl, toNpy, resultJson } from './export.js';
+import { EXPORT_TYPES, exportChunks, resultJson, type ExportFormat } from './export.js';
 import { INGEST_HTML } from './ingest-page.js';
 import type { ClientAddress } from './client-address.js';
 import type { FailureLimiter } from './rate-limit.js';
@@ -279,18 +281,13 @@ async function sessionRoute(req: IncomingMessage, res: ServerResponse, ctx: ApiC
     }));
   }
   if (sub.startsWith('export.') && method === 'GET') {
-    const rows = await ctx.store.listResults(code);
-    const name = `chaarfm-${code}`;
     const fmt = sub.slice(7);
-    if (fmt === 'jsonl')
-      return void res
-        .writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'content-disposition': `attachment; filename="${name}.jsonl"` })
-        .end(toJsonl(rows));
-    if (fmt === 'csv')
-      return void res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` }).end(toCsv(rows));
-    if (fmt === 'npy')
-      return void res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${name}.npy"` }).end(toNpy(rows));
-    throw new HttpError(404, `Expected export.jsonl, export.csv or export.npy but received ${JSON.stringify(sub)}`);
+    if (!Object.hasOwn(EXPORT_TYPES, fmt)) throw new HttpError(404, `Expected export.jsonl, export.csv or export.npy but received ${JSON.stringify(sub)}`);
+    const format = fmt as ExportFormat;
+    const results = await ctx.store.resultPages(code);
+    res.writeHead(200, { 'content-type': EXPORT_TYPES[format], 'content-disposition': `attachment; filename="chaarfm-${code}.${format}"` });
+    // page by page, waiting for the client to take each (a slow reader holds one page, not the export)
+    return pipeline(Readable.from(exportChunks(format, results)), res);
   }
   throw new HttpError(404, `No route for ${method} /api/sessions/{code}/${sub}`);
 }
