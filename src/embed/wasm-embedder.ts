@@ -23,6 +23,7 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { NON_FINITE_AUDIO, type Embedder, type EmbedOptions, type EmbedProgress, type EmbedResult } from './embedder.js';
+import { checkThreads } from './threads.js';
 import type { FromThread, ThreadInit, ToThread } from './wasm-embedder-thread.js';
 
 /** Decoded mono PCM at the file's own rate. */
@@ -199,10 +200,7 @@ export class WasmEmbedder implements Embedder {
 
   /** Starts the threads and waits until each has loaded the model. */
   static async create(opts: WasmEmbedderOptions): Promise<WasmEmbedder> {
-    const threads = opts.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-      throw new TypeError(`Expected an integer from 1 to 64 for threads but received ${threads}`);
-    }
+    const threads = checkThreads(opts.threads ?? 1);
     const e = new WasmEmbedder(opts);
     for (let i = 0; i < threads; i++) e.pool.push(e.spawn());
     try {
