@@ -100,3 +100,28 @@ test('kill -9 of the server loses no queued job or stored result; workers reconn
   second.child.kill('SIGTERM');
   await new Promise((r) => second.child.once('exit', r));
 });
+
+test("node:sqlite's ExperimentalWarning is held back while it loads, and nothing else is", async () => {
+  const { withoutSqliteWarning, loadSqlite } = await import('../src/coordinator/store-sqlite.js');
+  const seen: string[] = [];
+  const onWarning = (w: Error) => seen.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  try {
+    const sqliteWarning = 'SQLite is an experimental feature and might change at any time';
+    withoutSqliteWarning(() => {
+      process.emitWarning(sqliteWarning, 'ExperimentalWarning');
+      process.emitWarning('Some other feature is experimental', 'ExperimentalWarning');
+      process.emitWarning('SQLite said something else', 'DeprecationWarning');
+    });
+    assert.equal(typeof loadSqlite().DatabaseSync, 'function');
+    process.emitWarning(sqliteWarning, 'ExperimentalWarning'); // outside the load: not held back
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen, [
+      'ExperimentalWarning: Some other feature is experimental',
+      'DeprecationWarning: SQLite said something else',
+      `ExperimentalWarning: ${sqliteWarning}`,
+    ]);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});

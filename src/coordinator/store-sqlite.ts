@@ -14,10 +14,11 @@ import { SqlStore, addMissingColumns, schema, type Dialect, type Param, type Rec
 type SqliteModule = typeof import('node:sqlite');
 
 /**
- * `node:sqlite`, loaded without its ExperimentalWarning: only that one warning is held back
- * (while the module loads, synchronously); every other warning still reaches the process.
+ * Run `fn` (synchronous) with node:sqlite's ExperimentalWarning held back (Node 22 prints it
+ * when the module loads): only a warning of that type that names SQLite, only during `fn`;
+ * every other warning, and that one at any other time, still reaches the process.
  */
-export function loadSqlite(): SqliteModule {
+export function withoutSqliteWarning<T>(fn: () => T): T {
   const emit = process.emitWarning;
   process.emitWarning = function (this: unknown, warning: string | Error, ...rest: unknown[]) {
     const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
@@ -26,13 +27,20 @@ export function loadSqlite(): SqliteModule {
     return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
   } as typeof process.emitWarning;
   try {
-    return createRequire(import.meta.url)('node:sqlite') as SqliteModule;
+    return fn();
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+/** `node:sqlite`, loaded without its ExperimentalWarning, with a clear error on a Node without it. */
+export function loadSqlite(): SqliteModule {
+  try {
+    return withoutSqliteWarning(() => createRequire(import.meta.url)('node:sqlite') as SqliteModule);
   } catch (e) {
     const err = new Error(`The SQLite store needs node:sqlite (Node 22.5 or newer); this is Node ${process.versions.node} (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
     err.name = 'ExpectedError';
     throw err;
-  } finally {
-    process.emitWarning = emit;
   }
 }
 

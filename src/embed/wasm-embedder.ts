@@ -101,8 +101,10 @@ class PoolThread {
   constructor(init: ThreadInit, onDeath: (t: PoolThread) => void, private readonly warn: (m: string) => void) {
     const copy = new Uint8Array(init.modelBytes); // each thread gets its own copy, transferred
     this.worker = new Worker(new URL('./wasm-embedder-thread.js', import.meta.url), {
-      // a parent started with `--input-type=module -e ...` must not pass --input-type on
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+      // a parent started with `--input-type=module -e ...` must not pass --input-type on; other
+      // parents keep the default inheritance (Node 24's test runner gives its children every
+      // default option in execArgv, per-process ones too, which a Worker given them refuses)
+      execArgv: process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => !a.startsWith('--input-type')) : undefined,
       workerData: { ...init, modelBytes: copy },
       transferList: [copy.buffer as ArrayBuffer],
     });
