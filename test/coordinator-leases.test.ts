@@ -149,7 +149,7 @@ test('a lease that ran out while the coordinator was down counts an attempt at t
   );
 });
 
-test('--accept-any-code: guessed codes leave no session row and no session in memory; a used one is kept', async () => {
+test('--accept-any-code: guessed codes (and a stop or pause on them) leave no session row and no session in memory; a used one is kept', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'chaarfm-any-'));
   dirs.push(dir);
   const db = join(dir, 'c.db');
@@ -158,6 +158,8 @@ test('--accept-any-code: guessed codes leave no session row and no session in me
     const raw = await RawClient.connect(socketUrl(srv.url, `guess-${i}`));
     assert.equal(raw.closed, null, 'any code opens a session');
     const page = await RawClient.connect(socketUrl(srv.url, `page-${i}`, 'ui'));
+    page.send({ type: i % 2 ? 'stop' : 'pause' });
+    await waitUntil(() => page.messages.some((m) => m.type === 'control'), 3000, 'control answered');
     assert.equal((await api(srv.url, `/api/sessions/api-${i}`)).status, 200);
     raw.close();
     page.close();

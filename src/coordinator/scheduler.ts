@@ -139,11 +139,13 @@ export class Scheduler {
   }
 
   private async setStatus(s: SessionRuntime, status: SessionStatus, message: string, level: Level = 'info'): Promise<void> {
-    await this.persist(s);
+    // stopping a session that was never used (--accept-any-code) leaves nothing to store
+    const store = s.stored || status !== 'stopped';
+    if (store) await this.persist(s);
     s.status = status;
     s.message = message;
     if (status === 'running') s.runningSince = Date.now();
-    await this.store.setSessionStatus(s.code, status, message);
+    if (store) await this.store.setSessionStatus(s.code, status, message);
     s.broadcast(s.stateMessage(level));
   }
 

@@ -95,8 +95,6 @@ class SqliteDialect implements Dialect {
   tx<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
     return this.serial(async () => {
       this.db.exec('BEGIN IMMEDIATE');
-      const lo = this.minSeq;
-      const hi = this.maxSeq;
       try {
         const r = await fn(this.direct);
         this.db.exec('COMMIT');
@@ -107,9 +105,7 @@ class SqliteDialect implements Dialect {
         } catch {
           /* SQLite rolled it back already */
         }
-        this.minSeq = lo;
-        this.maxSeq = hi;
-        throw e;
+        throw e; // the positions it took stay unused: gaps keep the order
       }
     });
   }
