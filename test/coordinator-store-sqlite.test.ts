@@ -125,3 +125,26 @@ test("node:sqlite's ExperimentalWarning is held back while it loads, and nothing
     process.off('warning', onWarning);
   }
 });
+
+test('statements are prepared once: the number held does not grow with the jobs that pass', async () => {
+  const s = new SqliteStore(':memory:');
+  const claim = { worker: 'w', token: 't', owner: 'o' };
+  const round = async (r: number) => {
+    await s.addJobs('C', Array.from({ length: 50 }, (_, i): NewJob => ({ kind: 'download', payload: { artist: 'A', title: `${r}-${i}`, youtube_url: null }, dedupeKey: `${r}-${i}`, label: `${r}-${i}` })));
+    await s.addJobs('C', [{ kind: 'download', payload: { artist: 'A', title: `f${r}`, youtube_url: null }, dedupeKey: `f${r}`, label: `f${r}` }], { front: true });
+    for (let i = 0; i < 51; i++) {
+      const j = (await s.claimNext('C', claim, 1, 2))!;
+      if (i % 3 === 0) await s.requeueFront(j.id, 't');
+      else if (i % 3 === 1) await s.failAttempt(j.id, 't', 'x', 1, 3, false);
+      else await s.dropHeld(j.id, 't', 1, 'lost', 3);
+    }
+    await s.recoverActive(Date.now(), 0, 3);
+  };
+  await s.createSession('C', Date.now() + 60_000, Date.now());
+  await round(1);
+  const held = s.preparedStatements;
+  for (let r = 2; r <= 5; r++) await round(r);
+  assert.equal(s.preparedStatements, held, `${held} statements after one round, ${s.preparedStatements} after five`);
+  assert.ok(held < 40, `${held} statements`);
+  await s.close();
+});

@@ -63,8 +63,8 @@ class PostgresDialect implements Dialect {
     }
   }
 
-  seq(front: boolean): string {
-    return front ? "-nextval('jobs_front_seq')" : "nextval('jobs_back_seq')";
+  seq(front: boolean): { sql: string; params: Param[] } {
+    return { sql: front ? "-nextval('jobs_front_seq')" : "nextval('jobs_back_seq')", params: [] };
   }
 
   async lockSession(q: Sql, code: string): Promise<void> {

@@ -47,8 +47,12 @@ export interface Dialect extends Sql {
   lock(opts?: { skip?: boolean; of?: string }): string;
   /** Run `fn` in one transaction: committed when it returns, rolled back when it throws. */
   tx<T>(fn: (q: Sql) => Promise<T>): Promise<T>;
-  /** SQL for a new queue position at the back or the front. */
-  seq(front: boolean): string;
+  /**
+   * A new queue position at the back or the front: the SQL that stands for it, and the values
+   * of its placeholders (SQLite: `?` and the number; PostgreSQL: a sequence call and none), so
+   * that every statement's text stays the same and is prepared once.
+   */
+  seq(front: boolean): { sql: string; params: Param[] };
   /** Inside a transaction: one writer of this session's queue at a time (across processes). */
   lockSession(q: Sql, code: string): Promise<void>;
   close(): Promise<void>;
@@ -210,7 +214,9 @@ export class SqlStore implements Store {
       if (j.dedupeKey !== null) {
         const dup = (await q.all('SELECT id, state FROM jobs WHERE code = ? AND dedupe_key = ? ORDER BY seq DESC LIMIT 1', [code, j.dedupeKey]))[0];
         if (dup && (dup.state === 'failed' || dup.state === 'cancelled')) {
-          await q.run(`UPDATE jobs SET state = 'queued', seq = ${this.d.seq(!!opts.front)}, attempts = 0, drops = 0, last_error = NULL, finished_at = NULL, ${RELEASE} WHERE id = ?`, [
+          const pos = this.d.seq(!!opts.front);
+          await q.run(`UPDATE jobs SET state = 'queued', seq = ${pos.sql}, attempts = 0, drops = 0, last_error = NULL, finished_at = NULL, ${RELEASE} WHERE id = ?`, [
+            ...pos.params,
             dup.id as string,
           ]);
           out.added++;
@@ -223,9 +229,10 @@ export class SqlStore implements Store {
         }
       }
       const id = randomUUID();
+      const pos = this.d.seq(!!opts.front);
       await q.run(
-        `INSERT INTO jobs (id, code, seq, kind, payload, dedupe_key, label, state, requested_count, created_at) VALUES (?, ?, ${this.d.seq(!!opts.front)}, ?, ?, ?, ?, 'queued', ?, ?)`,
-        [id, code, j.kind, JSON.stringify(j.payload), j.dedupeKey, j.label, j.requestedCount ?? null, now],
+        `INSERT INTO jobs (id, code, seq, kind, payload, dedupe_key, label, state, requested_count, created_at) VALUES (?, ?, ${pos.sql}, ?, ?, ?, ?, 'queued', ?, ?)`,
+        [id, code, ...pos.params, j.kind, JSON.stringify(j.payload), j.dedupeKey, j.label, j.requestedCount ?? null, now],
       );
       out.added++;
       out.ids.push(id);
@@ -257,15 +264,17 @@ export class SqlStore implements Store {
   }
 
   async requeueFront(id: string, token: string): Promise<boolean> {
-    return (await this.d.run(`UPDATE jobs SET state = 'queued', seq = ${this.d.seq(true)}, ${RELEASE} WHERE ${HELD}`, [id, token])) === 1;
+    const pos = this.d.seq(true);
+    return (await this.d.run(`UPDATE jobs SET state = 'queued', seq = ${pos.sql}, ${RELEASE} WHERE ${HELD}`, [...pos.params, id, token])) === 1;
   }
 
   /** Count one failure (an attempt or a drop) of a held job: queued again, or failed once `count` reaches `max`. */
   private failIn(q: Sql, id: string, count: 'attempts' | 'drops', current: number, max: number, error: string, now: number, front: boolean): Promise<'queued' | 'failed'> {
     if (current + 1 >= max)
       return q.run(`UPDATE jobs SET state = 'failed', ${count} = ${count} + 1, last_error = ?, finished_at = ?, ${RELEASE} WHERE id = ?`, [error, now, id]).then(() => 'failed' as const);
+    const pos = this.d.seq(front);
     return q
-      .run(`UPDATE jobs SET state = 'queued', seq = ${this.d.seq(front)}, ${count} = ${count} + 1, last_error = ?, ${RELEASE} WHERE id = ?`, [error, id])
+      .run(`UPDATE jobs SET state = 'queued', seq = ${pos.sql}, ${count} = ${count} + 1, last_error = ?, ${RELEASE} WHERE id = ?`, [...pos.params, error, id])
       .then(() => 'queued' as const);
   }
 
@@ -389,7 +398,10 @@ export class SqlStore implements Store {
         const id = r.id as string;
         if (r.lease_until !== null && Number(r.lease_until) <= now)
           await this.failIn(q, id, 'attempts', Number(r.attempts), maxAttempts, `No result within the lease (its coordinator stopped, and the lease ran out at ${new Date(Number(r.lease_until)).toISOString()})`, now, true);
-        else await q.run(`UPDATE jobs SET state = 'queued', seq = ${this.d.seq(true)}, ${RELEASE} WHERE id = ?`, [id]);
+        else {
+          const pos = this.d.seq(true);
+          await q.run(`UPDATE jobs SET state = 'queued', seq = ${pos.sql}, ${RELEASE} WHERE id = ?`, [...pos.params, id]);
+        }
       }
       if (this.shared) await q.run('DELETE FROM coordinators WHERE last_seen < ?', [now - 10 * staleMs]);
       return gone.length;

@@ -110,8 +110,13 @@ class SqliteDialect implements Dialect {
     });
   }
 
-  seq(front: boolean): string {
-    return String(front ? --this.minSeq : ++this.maxSeq);
+  seq(front: boolean): { sql: string; params: Param[] } {
+    return { sql: '?', params: [front ? --this.minSeq : ++this.maxSeq] };
+  }
+
+  /** Prepared statements held (one per distinct statement text: a fixed number). */
+  get prepared(): number {
+    return this.statements.size;
   }
 
   async lockSession(): Promise<void> {
@@ -130,9 +135,18 @@ class SqliteDialect implements Dialect {
 }
 
 export class SqliteStore extends SqlStore {
+  private readonly dialect: SqliteDialect;
+
   /** Open (and create when missing) the SQLite file at `path`, or `:memory:`. */
   constructor(path: string) {
     const { DatabaseSync } = loadSqlite();
-    super(new SqliteDialect(new DatabaseSync(path)));
+    const d = new SqliteDialect(new DatabaseSync(path));
+    super(d);
+    this.dialect = d;
+  }
+
+  /** Prepared statements held: one per statement text, so a fixed number however many jobs pass. */
+  get preparedStatements(): number {
+    return this.dialect.prepared;
   }
 }
