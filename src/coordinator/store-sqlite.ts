@@ -38,7 +38,9 @@ export function loadSqlite(): SqliteModule {
   try {
     return withoutSqliteWarning(() => createRequire(import.meta.url)('node:sqlite') as SqliteModule);
   } catch (e) {
-    const err = new Error(`The SQLite store needs node:sqlite (Node 22.5 or newer); this is Node ${process.versions.node} (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+    const err = new Error(
+      `The SQLite store needs node:sqlite, built into Node 22.13 and newer (22.5 to 22.12 only with --experimental-sqlite); this is Node ${process.versions.node} (${e instanceof Error ? e.message.split('\n')[0] : String(e)}). Use a newer Node, or --db postgres://...`,
+    );
     err.name = 'ExpectedError';
     throw err;
   }
