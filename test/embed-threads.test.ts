@@ -14,10 +14,10 @@ import { WasmEmbedder } from '../src/embed/wasm-embedder.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'bin.js');
 
-test('the limit is the addon\'s: 1 to 64', () => {
-  assert.equal(MAX_THREADS, 64);
-  assert.equal(checkThreads(64), 64);
+test('1 and the limit are allowed', () => {
+  assert.equal(checkThreads(MAX_THREADS), MAX_THREADS);
   assert.equal(checkThreads(1), 1);
+  assert.throws(() => checkThreads(MAX_THREADS + 1), RangeError);
 });
 
 test('the embedders refuse 0, 65 and 2.5 with one RangeError message', async () => {
