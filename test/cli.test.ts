@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { LogEvent } from '../src/log/events.js';
 import { VERSION } from '../src/version.js';
 import { FakeServer, resultsOf } from './support/fake-server.js';
 
@@ -94,7 +95,7 @@ test('Ctrl+C: stops taking jobs, closes the socket, removes temp files, exits 0 
   child.stdout!.on('data', (d) => out.push(String(d)));
   const [peer] = await server.waitForPeers(1);
   server.sendJob(peer, 'j-sig', { artist: 'A', title: 'T', youtube_url: 'https://x/a.mp3' });
-  await server.waitFor(() => out.join('').includes('job started'), 5000, 'job start');
+  await server.waitFor(() => out.join('').includes(LogEvent.jobStarted), 5000, 'job start');
   const root = join(tmp, 'chaarfm-worker');
   assert.equal((await readdir(root)).length, 1, 'a job folder exists during the job');
   const exited = exitOf(child);
@@ -120,7 +121,7 @@ test('a second Ctrl+C exits at once even when a job ignores the first', async ()
   child.stdout!.on('data', (d) => (out += String(d)));
   const [peer] = await server.waitForPeers(1);
   server.sendJob(peer, 'j-stub', { artist: 'A', title: 'T', youtube_url: 'https://x/a.mp3' });
-  await server.waitFor(() => out.includes('job started'), 5000, 'job start');
+  await server.waitFor(() => out.includes(LogEvent.jobStarted), 5000, 'job start');
   const exited = exitOf(child);
   child.kill('SIGINT');
   await new Promise((r) => setTimeout(r, 200));

@@ -5,6 +5,7 @@
  * print their stack. Sets process.exitCode; the bin file does the rest.
  */
 import { cac } from 'cac';
+import { MAX_THREADS } from '../embed/threads.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_JOBS } from './options.js';
@@ -25,7 +26,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .option('-c, --code <code>', 'Pairing code shown on the server\'s /ingest page')
     .option('--jobs <n>', `Jobs at once: N sockets sharing one loaded model (1-64; default: cores, 2 to 8, here ${DEFAULT_JOBS})`)
     .option('--backend <name>', 'Embedding backend: auto|native|wasm (default auto)')
-    .option('--threads <n>', 'Threads for the embedding engine (default: the number of cores, at most 8)')
+    .option('--threads <n>', `Threads for the embedding engine (1-${MAX_THREADS}; default: the number of cores, at most 8)`)
     .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
     .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
     .option('--tmp-dir <dir>', 'Folder for per-job temp folders (default: the OS temp folder)')
@@ -43,7 +44,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
   const embeddingOptions = (c: ReturnType<typeof cli.command>) =>
     c
       .option('--backend <name>', 'Embedding backend: auto|native|wasm (default auto)')
-      .option('--threads <n>', 'Threads for the embedding engine (default: the number of cores, at most 8)')
+      .option('--threads <n>', `Threads for the embedding engine (1-${MAX_THREADS}; default: the number of cores, at most 8)`)
       .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
       .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
       .option('--ffmpeg <path>', 'ffmpeg executable (default: CHAARFM_FFMPEG, ffmpeg-static, then PATH)')
@@ -94,6 +95,8 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .option('--db <path>', 'SQLite file for jobs and results (default chaarfm-coordinator.db), or a postgres:// URL to share one database between several coordinators')
     .option('--lease <duration>', 'A job not answered within this goes back to the queue: 15m, 90s, 1h (default 15m)')
     .option('--retries <n>', 'Failed attempts after which a job is failed (1-100; default 3)')
+    .option('--drops <n>', 'Workers lost (closed without a goodbye) while running one job after which it is failed (1-100; default 3)')
+    .option('--trust-proxy <list>', 'Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For names the client (for rate limits and logs; default none)')
     .option('--accept-any-code', 'Any code opens a session, as the original server does (default: only codes this server made)')
     .option('--new-code', 'Make a pairing code at start and print it on stdout')
     .option('--log-format <format>', 'pretty|json (default pretty)')

@@ -6,6 +6,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Embedder } from '../embed/embedder.js';
+import { MAX_THREADS } from '../embed/threads.js';
 import { createLogger } from '../log/logger.js';
 import type { Media } from '../media/media.js';
 import { jobRoot, removeOwnJobDirsSync } from '../util/job-dirs.js';
@@ -43,7 +44,7 @@ export async function runWorkerCommand(
   const format = parseEnumFlag('log-format', opts.logFormat ?? 'pretty', ['pretty', 'json'] as const);
   const jobs = parseIntFlag('jobs', opts.jobs ?? DEFAULT_JOBS, 1, 64);
   const backend = parseEnumFlag('backend', opts.backend ?? 'auto', ['auto', 'native', 'wasm'] as const);
-  const threads = opts.threads === undefined ? undefined : parseIntFlag('threads', opts.threads, 1, 256);
+  const threads = opts.threads === undefined ? undefined : parseIntFlag('threads', opts.threads, 1, MAX_THREADS);
   parseStringFlag('url', opts.url);
   parseStringFlag('code', opts.code);
   let url = rawFlagValue(argv, 'url', 'u');

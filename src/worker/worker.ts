@@ -38,7 +38,10 @@ export interface WorkerOptions {
   tmpDir?: string;
   ytdlpPath?: string;
   ffmpegPath?: string;
-  /** A job running longer than this fails (default 20 min). 0 = no limit. */
+  /**
+   * A job running longer than this fails (default 20 min; 0 = no limit). A server that names its
+   * lease (our coordinator does, in the upgrade response) cuts it to end before that lease.
+   */
   jobTimeoutMs?: number;
   reconnect?: BackoffOptions;
   /** Keep-alive interval (default 10 min). 0 = off. */
