@@ -54,6 +54,29 @@ test('a SQLite file made before results had tags gets the column; its results re
   }
 });
 
+test('a SQLite file made by the first release (jobs without drops and owner) opens, and its queued job is claimed, dropped and counted', async () => {
+  const dir = await tmp();
+  const path = join(dir, 'first.db');
+  const db = new (loadSqlite().DatabaseSync)(path);
+  db.exec(`CREATE TABLE jobs (id TEXT PRIMARY KEY, code TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, dedupe_key TEXT,
+    label TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, worker TEXT, claim TEXT, requested_count INTEGER,
+    created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, lease_until INTEGER);
+    CREATE INDEX jobs_state ON jobs (state);`);
+  db.prepare("INSERT INTO jobs (id, code, seq, kind, payload, dedupe_key, label, state, created_at) VALUES ('j1', 'C', 1, 'download', ?, 'k', 'Old - Job', 'queued', 1)").run(
+    JSON.stringify({ artist: 'Old', title: 'Job', youtube_url: null }),
+  );
+  db.close();
+  const s = new SqliteStore(path);
+  try {
+    const j = (await s.claimNext('C', { worker: 'w', token: 't', owner: 'o' }, 1, 2))!;
+    assert.deepEqual([j.id, j.label, j.drops], ['j1', 'Old - Job', 0]);
+    assert.equal(await s.dropHeld(j.id, 't', 3, 'socket closed', 3), 'queued');
+    assert.equal((await s.getJob('j1'))?.drops, 1);
+  } finally {
+    await s.close();
+  }
+});
+
 test('a SQLite file keeps queued jobs across close and reopen; active ones come back at the front', async () => {
   const dir = await tmp();
   const path = join(dir, 'q.db');

@@ -8,7 +8,7 @@
  * back = +n, front = -n. The statements themselves are shared with SQLite (store-sql.ts).
  */
 import type { Pool, PoolClient } from 'pg';
-import { ALTERED_TABLES, SqlStore, addMissingColumns, schema, type Dialect, type Param, type Rec, type Sql } from './store-sql.js';
+import { ALTERED_TABLES, INDEXES, SqlStore, addMissingColumns, schema, type Dialect, type Param, type Rec, type Sql } from './store-sql.js';
 
 export interface PostgresOptions {
   /** Use (and create) this schema: tests give each run its own. */
@@ -120,6 +120,7 @@ export class PostgresStore extends SqlStore {
           await c.query('SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY($1)', [ALTERED_TABLES])
         ).rows as { table_name: string; column_name: string }[];
         for (const sql of addMissingColumns((t) => found.filter((r) => r.table_name === t).map((r) => r.column_name))) await c.query(sql);
+        await c.query(INDEXES);
       } finally {
         await c.query('SELECT pg_advisory_unlock(727274)').catch(() => {});
         c.release();

@@ -59,6 +59,7 @@ export interface Dialect extends Sql {
   close(): Promise<void>;
 }
 
+/** The tables, made where missing (a store made by an older release keeps its tables: see addMissingColumns). */
 export function schema(t: Dialect['types']): string {
   return `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -89,9 +90,6 @@ CREATE TABLE IF NOT EXISTS jobs (
   finished_at ${t.int},
   lease_until ${t.int}
 );
-CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (code, state, seq);
-CREATE INDEX IF NOT EXISTS jobs_dedupe ON jobs (code, dedupe_key);
-CREATE INDEX IF NOT EXISTS jobs_active ON jobs (state, owner);
 CREATE TABLE IF NOT EXISTS results (
   n ${t.serial},
   job_id TEXT NOT NULL UNIQUE,
@@ -107,8 +105,6 @@ CREATE TABLE IF NOT EXISTS results (
   finished_at ${t.int} NOT NULL,
   tags TEXT
 );
-CREATE INDEX IF NOT EXISTS results_code ON results (code, n);
-CREATE INDEX IF NOT EXISTS results_finished ON results (code, finished_at);
 CREATE TABLE IF NOT EXISTS coordinators (
   id TEXT PRIMARY KEY,
   last_seen ${t.int} NOT NULL
@@ -124,6 +120,15 @@ const ADDED_COLUMNS: Record<string, Record<string, string>> = {
   jobs: { drops: 'INTEGER NOT NULL DEFAULT 0', owner: 'TEXT' },
   results: { tags: 'TEXT' },
 };
+
+/** The indexes, made after addMissingColumns: some are on columns an older store gains there. */
+export const INDEXES = `
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (code, state, seq);
+CREATE INDEX IF NOT EXISTS jobs_dedupe ON jobs (code, dedupe_key);
+CREATE INDEX IF NOT EXISTS jobs_active ON jobs (state, owner);
+CREATE INDEX IF NOT EXISTS results_code ON results (code, n);
+CREATE INDEX IF NOT EXISTS results_finished ON results (code, finished_at);
+`;
 
 /** The tables that may lack columns, for a dialect to read the columns of. */
 export const ALTERED_TABLES: readonly string[] = Object.keys(ADDED_COLUMNS);

@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { SqlStore, addMissingColumns, schema, type Dialect, type Param, type Rec, type Sql } from './store-sql.js';
+import { INDEXES, SqlStore, addMissingColumns, schema, type Dialect, type Param, type Rec, type Sql } from './store-sql.js';
 
 type SqliteModule = typeof import('node:sqlite');
 
@@ -63,6 +63,7 @@ class SqliteDialect implements Dialect {
     db.exec(schema(this.types));
     const columns = (table: string) => (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
     for (const sql of addMissingColumns(columns)) db.exec(sql);
+    db.exec(INDEXES);
     const mm = db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM jobs').get() as { lo: number | null; hi: number | null };
     this.minSeq = Math.min(0, mm.lo ?? 0);
     this.maxSeq = Math.max(0, mm.hi ?? 0);
