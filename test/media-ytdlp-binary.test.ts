@@ -21,7 +21,6 @@ import {
   releaseAssetName,
   resolveYtDlp,
   runYtDlp,
-  jsRuntime,
   supportsJsRuntimes,
   ytdlpErrorReason,
   ytdlpVersion,
@@ -190,21 +189,6 @@ test('detects --js-runtimes from --help', { skip: !posix }, async () => {
     assert.equal(await supportsJsRuntimes(bin), js);
     assert.equal(await ytdlpVersion(bin), '2025.11.12');
   }
-});
-
-test('the JavaScript runtime for yt-dlp: this Node, or in a single executable a node or deno on PATH', { skip: !posix }, async () => {
-  assert.equal(await jsRuntime(false), `node:${process.execPath}`);
-  const d = await freshDir();
-  const withDeno = join(d, 'deno-bin');
-  await mkdir(withDeno);
-  const deno = await exe(withDeno, 'deno', '#!/bin/sh\n');
-  const empty = join(d, 'empty');
-  await mkdir(empty);
-  // as an executable, process.execPath is the worker itself, never the runtime
-  assert.equal(await jsRuntime(true, { PATH: `${empty}:${withDeno}` }), `deno:${deno}`);
-  const node = await exe(empty, 'node', '#!/bin/sh\n');
-  assert.equal(await jsRuntime(true, { PATH: `${empty}:${withDeno}` }), `node:${node}`);
-  assert.equal(await jsRuntime(true, { PATH: withDeno.replace('deno-bin', 'nothing-here') }), null);
 });
 
 test('the real yt-dlp answers its version; this old one has no --js-runtimes', { skip: !hasRealYtDlp }, async () => {

@@ -23,6 +23,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, isAbsolute, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -33,6 +34,7 @@ import { findOnPath, isExecutableFile } from '../util/executables.js';
 import { recordChild } from '../util/child-records.js';
 import type { JobContext } from './media.js';
 import { DOWNLOAD_FAILED, JobError } from '../worker/job-error.js';
+import { TOKEN_ENV, chooseJsRuntime, runToken, type JsRuntimeInfo } from './js-runtime.js';
 
 const execFileP = promisify(execFile);
 
@@ -183,34 +185,40 @@ export async function supportsJsRuntimes(bin: string): Promise<boolean> {
   return /(^|\s)--js-runtimes\b/m.test(help);
 }
 
-/** Whether this process is a single executable application (`npm run build:exe`). */
-async function runningAsSea(): Promise<boolean> {
-  try {
-    return (await import('node:sea')).isSea();
-  } catch {
-    return false; // a Node without node:sea runs no single executables
+let chosen: Promise<JsRuntimeInfo> | null = null;
+
+/**
+ * The JavaScript runtime yt-dlp gets for YouTube's challenges (js-runtime.ts): the worker
+ * itself (the single executable, or a launcher of this Node and the bin file written to the
+ * cache folder), or a newer deno/node on PATH when this Node is too old. Chosen once.
+ */
+export function jsRuntime(): Promise<JsRuntimeInfo> {
+  if (!chosen) {
+    chosen = chooseJsRuntime({
+      launcherDir: cacheDir(),
+      binJs: fileURLToPath(new URL('../bin.js', import.meta.url)),
+      findOnPath: (name) => findOnPath(name),
+    });
+    chosen.catch(() => (chosen = null));
   }
+  return chosen;
+}
+
+/** `--js-runtimes <runtime>` where this yt-dlp supports the flag, else nothing. */
+export async function jsRuntimeArgs(bin: string): Promise<string[]> {
+  if (!(await supportsJsRuntimes(bin).catch(() => false))) return [];
+  return ['--js-runtimes', (await jsRuntime()).spec];
 }
 
 /**
- * The JavaScript runtime for yt-dlp's `--js-runtimes` (YouTube's challenges): this Node; in a
- * single executable, where process.execPath is the worker itself, a `node` or `deno` on `env`'s
- * PATH instead, or null when there is none.
+ * The environment of every yt-dlp run: ours without NODE_OPTIONS (a `--require` or
+ * `--inspect` meant for the worker must not reach the node yt-dlp starts), with this run's
+ * token that makes the worker answer yt-dlp's node calls (js-runtime.ts).
  */
-export async function jsRuntime(sea?: boolean, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
-  if (!(sea ?? (await runningAsSea()))) return `node:${process.execPath}`;
-  for (const name of ['node', 'deno']) {
-    const found = await findOnPath(name, env);
-    if (found) return `${name}:${found}`;
-  }
-  return null;
-}
-
-/** `--js-runtimes <runtime>` where this yt-dlp supports it and a runtime is found, else nothing. */
-export async function jsRuntimeArgs(bin: string): Promise<string[]> {
-  if (!(await supportsJsRuntimes(bin).catch(() => false))) return [];
-  const runtime = await jsRuntime();
-  return runtime ? ['--js-runtimes', runtime] : [];
+export function ytdlpEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, PYTHONIOENCODING: 'utf-8', [TOKEN_ENV]: runToken() };
+  delete env.NODE_OPTIONS;
+  return env;
 }
 
 export interface RunOptions {
@@ -281,7 +289,7 @@ export function runYtDlp(bin: string, args: string[], opts: RunOptions = {}): Pr
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
       windowsHide: true,
-      env: { ...process.env, PYTHONIOENCODING: 'utf-8' },
+      env: ytdlpEnv(),
     });
     live.add(child);
     if (opts.recordIn) void recordChild(opts.recordIn, child.pid);
