@@ -155,6 +155,8 @@ export class Scheduler {
   private readonly store: Store;
   private readonly log: Logger;
   private readonly sessions = new Map<string, SessionRuntime>();
+  /** Jobs whose worker said the source limits it (`rate_limited`): their next failure is not counted. */
+  private readonly sourceLimited = new WeakMap<WorkerPeer, string>();
   private peerCounter = 0;
   private closing = false;
   /** This process, in claim tokens and the shared store's heartbeat. */
@@ -293,6 +295,15 @@ export class Scheduler {
     if (s && s.uis.size) this.broadcast(s, { type: 'progress', job_id: jobId, label: peer.job.label, worker: this.workerName(peer), stage, fraction });
   }
 
+  /**
+   * Hook: the worker says the job it holds failed on the source's limits (YouTube's bot check,
+   * HTTP 429), not on its track; the `failed` result that follows is requeued without counting
+   * an attempt against `--retries`.
+   */
+  sourceLimitedNote(peer: WorkerPeer, jobId: string): void {
+    if (peer.job?.id === jobId) this.sourceLimited.set(peer, jobId);
+  }
+
   /** The socket closed: its job goes back to the front of the queue for another worker. */
   async workerClosed(peer: WorkerPeer, why: string): Promise<void> {
     const s = this.sessionOf(peer);
@@ -376,7 +387,12 @@ export class Scheduler {
           }
         }
       }
-      if (failure !== null) {
+      const notCounted = r.status === 'failed' && this.sourceLimited.get(peer) === job.id;
+      this.sourceLimited.delete(peer);
+      if (failure !== null && notCounted && (await this.store.requeueFront(job.id, peer.token))) {
+        this.log.info('job met the source\'s limits on its worker; queued again, not counted as an attempt', { job: job.id, label: job.label, error: failure });
+        this.pageLog(s, `${job.label}: ${failure}; the source limits ${who}, so it is queued again (not counted as an attempt)`, 'warning');
+      } else if (failure !== null) {
         peer.failed++;
         if (r.status !== 'failed') this.log.warn('refused a result, nothing stored', { worker: peer.id, job: job.id, reason: failure });
         const outcome = await this.store.failAttempt(job.id, peer.token, failure, this.retries, now, false);
