@@ -16,7 +16,8 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JobContext } from '../src/media/media.js';
 import { YtDlpMedia, parseProgressLine, parseTooLargeLine, searchTarget, sizeLimits, trackMetadata } from '../src/media/ytdlp-media.js';
-import { jsRuntime, ytdlpEnv } from '../src/media/ytdlp-binary.js';
+import { jsRuntime, releaseAssetName, ytdlpEnv } from '../src/media/ytdlp-binary.js';
+import { createHash } from 'node:crypto';
 import { YouTubeGate, YouTubeLimitError } from '../src/media/youtube-gate.js';
 import { JobError } from '../src/worker/job-error.js';
 import { silentLogger, type Logger } from '../src/log/logger.js';
@@ -397,4 +398,48 @@ test('--yt-dlp-arg values reach every yt-dlp run right after --ignore-config, do
   const dl = runs.find((a) => a.includes('--print'))!;
   assert.equal(dl[dl.indexOf('--max-filesize') + 1], String(50 * 1024 * 1024));
   assert.ok(dl.includes('--no-quiet'));
+});
+
+test('a failure naming an outdated extractor updates the cached yt-dlp at once and runs the job again on it', { skip: !posix || !releaseAssetName(process.platform, process.arch) }, async () => {
+  const asset = releaseAssetName(process.platform, process.arch)!;
+  const dir = join(root, `outdated-${jobs++}`);
+  const cache = join(dir, 'cache', 'chaarfm-worker');
+  await mkdir(cache, { recursive: true });
+  await mkdir(join(dir, 'empty'));
+  const outdated = 'ERROR: [youtube] dQw4w9WgXcQ: Unable to extract yt initial data; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U';
+  const old = `#!/bin/sh\ncase "$1" in --version) echo 2026.11.01;; --help) echo Usage;; *) echo '${outdated}' >&2; exit 1;; esac\n`;
+  await writeFile(join(cache, 'yt-dlp'), old, { mode: 0o755 });
+  const { bin } = await fake({ version: '2026.11.30', download: { info: { id: 'dQw4w9WgXcQ', title: 'T' } } });
+  const fresh = await readFile(bin, 'utf8');
+  const served: string[] = [];
+  const release = createServer((req, res) => {
+    served.push(req.url ?? '');
+    if (req.url === '/rel/SHA2-256SUMS') return void res.end(`${createHash('sha256').update(fresh).digest('hex')}  ${asset}\n`);
+    if (req.url === `/rel/${asset}`) return void res.end(fresh);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => release.listen(0, '127.0.0.1', r));
+  try {
+    const port = (release.address() as { port: number }).port;
+    const env = { PATH: join(dir, 'empty'), XDG_CACHE_HOME: join(dir, 'cache'), CHAARFM_YTDLP_RELEASE_URL: `http://127.0.0.1:${port}/rel` };
+    const media = new YtDlpMedia({ env, gate: new YouTubeGate({ gapMs: 0 }) });
+    assert.equal(await media.binary(), join(cache, 'yt-dlp'));
+    const got = await media.fetch(urlJob('https://www.youtube.com/watch?v=dQw4w9WgXcQ'), await context());
+    assert.equal(got.youtubeId, 'dQw4w9WgXcQ');
+    assert.deepEqual(served, ['/rel/SHA2-256SUMS', `/rel/${asset}`]);
+    assert.equal(await readFile(join(cache, 'yt-dlp'), 'utf8'), fresh, 'the new build is in place');
+  } finally {
+    await new Promise((r) => release.close(r));
+  }
+});
+
+test('runtimeProblem: none with a yt-dlp that has --js-runtimes and a supported runtime; the reason otherwise', { skip: !posix }, async () => {
+  const withFlag = await fake({ version: '2026.11.30', jsRuntimes: true });
+  const rt = await jsRuntime();
+  const problem = await new YtDlpMedia({ ytdlpPath: withFlag.bin, env: {} }).runtimeProblem();
+  if (rt.supported) assert.equal(problem, null);
+  else assert.match(problem ?? '', new RegExp(`^yt-dlp gets no JavaScript runtime it supports \\(.* is node v${process.versions.node.replace(/\./g, '\\.')}; it needs node >= 22 or deno >= 2\\.3`));
+  const without = await fake({ version: '2023.03.04' });
+  assert.match((await new YtDlpMedia({ ytdlpPath: without.bin, env: {} }).runtimeProblem()) ?? '', /^yt-dlp 2023\.03\.04 at .* has no --js-runtimes/);
+  assert.equal(await new YtDlpMedia({ env: { PATH: join(root, 'nothing'), XDG_CACHE_HOME: join(root, 'no-cache') } }).runtimeProblem(), null, 'no yt-dlp yet: the first job downloads a current one');
 });

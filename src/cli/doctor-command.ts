@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /**
  * `chaarfm-worker doctor`: what this machine gives the worker. Node version, the backend that
- * would be chosen and why, the model's checksum, ffmpeg and yt-dlp (path and version), and
- * whether the cache and temp folders are writable. Exit 1 when something a job needs is missing.
+ * would be chosen and why, the model's checksum, the decoder (ffmpeg), yt-dlp (path, version,
+ * age, where it came from), the JavaScript runtime yt-dlp gets (path, version, whether yt-dlp
+ * supports it), and whether the cache and temp folders are writable. Exit 1 when something a job needs is missing.
  */
 import { access, constants, mkdir } from 'node:fs/promises';
 import { jobRoot } from '../util/job-dirs.js';
@@ -76,7 +77,9 @@ export async function runChecks(opts: {
       const age = ageDays(version);
       const from = found.source === 'cache' ? 'the cached download (checked against the release weekly)' : found.source;
       const skipped = found.skipped ? `; ${found.skipped}${found.source === 'PATH' ? ', used since no current one is cached' : ', so skipped'}` : '';
-      return `${found.path} (${version}${age === null ? '' : `, ${age} days old`}, from ${from})${skipped}`;
+      const detail = `${found.path} (${version}${age === null ? '' : `, ${age} days old`}, from ${from})${skipped}`;
+      if (found.skipped && found.source === 'PATH') throw new Error(detail); // works, but a warning
+      return detail;
     },
     true,
   );

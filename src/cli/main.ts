@@ -8,6 +8,7 @@ import { cac } from 'cac';
 import { VERSION } from '../version.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_JOBS } from './options.js';
+import { checkPassThroughFlag } from './raw-args.js';
 import type { CliIO, CliOverrides } from './worker-command.js';
 
 export type { CliIO, CliOverrides };
@@ -97,6 +98,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
   cli.help();
   cli.version(VERSION);
   try {
+    checkPassThroughFlag(args, 'yt-dlp-arg');
     cli.parse(['node', 'chaarfm-worker', ...args], { run: false });
     if (cli.options.help || cli.options.version) return;
     await cli.runMatchedCommand();
