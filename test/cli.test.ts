@@ -71,6 +71,7 @@ test('bad flags give one readable line, no stack, exit 1', () => {
     [['--code', 'X', '--url', 'http://h', '--youtube-gap=-1'], /Expected a number of seconds from 0 to 600 for --youtube-gap but received "-1"/],
     [['--code', 'X', '--url', 'http://h', '--youtube-gap', 'soon'], /for --youtube-gap but received "soon"/],
     [['--code', 'X', '--url', 'http://h', '--youtube-gap', '601'], /for --youtube-gap/],
+    [['--code', 'X', '--url', 'http://h', '--youtube-gap', '5', '--youtube-gap', '6'], /Expected --youtube-gap once but it was given 2 times/],
     [['--code', 'X', '--url', 'http://h', '--yt-dlp-arg'], /Expected a value for --yt-dlp-arg but received none \(write --yt-dlp-arg=VALUE/],
     [['--code', 'X', '--url', 'http://h', '--yt-dlp-arg', '--plugin-dirs', '/x'], /Expected a value for --yt-dlp-arg but received "--plugin-dirs" \(write --yt-dlp-arg=VALUE, e\.g\. --yt-dlp-arg=--plugin-dirs\)/],
     [['--code', 'X', '--url', 'http://h', '--yt-dlp-arg='], /--yt-dlp-arg/],

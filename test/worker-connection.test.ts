@@ -9,6 +9,7 @@ import { MAX_FRAME_BYTES } from '../src/protocol/messages.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../src/worker/worker.js';
 import { FakeServer, resultsOf } from './support/fake-server.js';
 import { StubEmbedder, StubMedia } from './support/stand-ins.js';
+import { waitUntil } from './support/wait.js';
 
 const tmp = await mkdtemp(join(tmpdir(), 'cfw-conn-'));
 after(() => rm(tmp, { recursive: true, force: true }));
@@ -265,7 +266,8 @@ test('the default yt-dlp media: --yt-dlp-arg values reach yt-dlp, and a yt-dlp w
   const lines: string[] = [];
   const logger = createLogger({ format: 'json', stream: { write: (s: string) => (lines.push(s), true) } as never });
   const { peer } = await setup({ media: undefined, ytdlpPath: bin, ytdlpArgs: ['--plugin-dirs=/opt/p'], youtubeGapMs: 0, logger });
-  const warns = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
+  const warnings = () => lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
+  const warns = await waitUntil(() => warnings().length > 0 && warnings(), 20_000, 'the runtime warning');
   assert.equal(warns.length, 1);
   assert.match(warns[0].msg, /^yt-dlp 2023\.03\.04 at .*yt-dlp has no --js-runtimes, so it cannot solve YouTube's JavaScript challenges: .*; use a current yt-dlp$/);
   server!.sendJob(peer, 'j-args', { artist: null, title: null, youtube_url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', table_name: null });

@@ -27,6 +27,7 @@ export function parseEnumFlag<T extends string>(name: string, value: unknown, al
 
 /** A number of seconds from `min` to `max` (decimals allowed: 0.5). */
 export function parseSecondsFlag(name: string, value: unknown, min: number, max: number): number {
+  if (Array.isArray(value)) throw new UsageError(`Expected --${name} once but it was given ${value.length} times`);
   const s = String(value).trim();
   const n = /^\d+(\.\d+)?$/.test(s) ? Number(s) : NaN;
   if (!Number.isFinite(n) || n < min || n > max)

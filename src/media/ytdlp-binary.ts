@@ -303,7 +303,9 @@ export async function jsRuntimeProblem(bin: string): Promise<string | null> {
 /** `--js-runtimes <runtime>` where this yt-dlp supports the flag, else nothing. */
 export async function jsRuntimeArgs(bin: string): Promise<string[]> {
   if (!(await supportsJsRuntimes(bin).catch(() => false))) return [];
-  return ['--js-runtimes', (await jsRuntime()).spec];
+  // a launcher that cannot be written (read-only cache folder): yt-dlp runs without, as `doctor` shows
+  const rt = await jsRuntime().catch(() => null);
+  return rt ? ['--js-runtimes', rt.spec] : [];
 }
 
 /**

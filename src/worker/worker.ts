@@ -137,8 +137,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       extraArgs: options.ytdlpArgs,
       gate: new YouTubeGate({ gapMs: options.youtubeGapMs }),
     });
-    const problem = await ytdlp.runtimeProblem().catch(() => null);
-    if (problem) log.warn(problem);
+    // in the background: asking yt-dlp (two Python starts) must not hold up the start or Ctrl+C
+    void ytdlp.runtimeProblem().then((problem) => problem && log.warn(problem), () => {});
     media = ytdlp;
   }
 
