@@ -9,6 +9,7 @@ import { MAX_THREADS } from '../embed/threads.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_JOBS } from './options.js';
+import { checkPassThroughFlag } from './raw-args.js';
 import type { CliIO, CliOverrides } from './worker-command.js';
 
 export type { CliIO, CliOverrides };
@@ -30,7 +31,9 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
     .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
     .option('--tmp-dir <dir>', 'Folder for per-job temp folders (default: the OS temp folder)')
-    .option('--yt-dlp <path>', 'yt-dlp executable (default: CHAARFM_YTDLP, PATH, then a cached download)')
+    .option('--yt-dlp <path>', 'yt-dlp executable (default: CHAARFM_YTDLP, PATH unless older than 90 days, then a cached download kept current)')
+    .option('--yt-dlp-arg <arg>', 'One more argument for every yt-dlp run, repeatable; write it with = (--yt-dlp-arg=--extractor-args=youtube:player_client=web)')
+    .option('--youtube-gap <seconds>', 'Least time between two YouTube requests over all sockets (0-600; default 2)')
     .option('--ffmpeg <path>', 'ffmpeg executable (default: CHAARFM_FFMPEG, ffmpeg-static, then PATH)')
     .option('--name <name>', 'Worker name sent to the server (default: host name)')
     .option('--log-format <format>', 'pretty|json (default pretty)')
@@ -109,6 +112,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
   cli.help();
   cli.version(VERSION);
   try {
+    checkPassThroughFlag(args, 'yt-dlp-arg');
     cli.parse(['node', 'chaarfm-worker', ...args], { run: false });
     if (cli.options.help || cli.options.version) return;
     await cli.runMatchedCommand();

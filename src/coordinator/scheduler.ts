@@ -61,6 +61,8 @@ export class Scheduler {
   private readonly store: Store;
   private readonly log: Logger;
   private readonly sessions = new Map<string, SessionRuntime>();
+  /** Jobs whose worker said the source limits it (`rate_limited`): their next failure is not counted. */
+  private readonly sourceLimited = new WeakMap<WorkerPeer, string>();
   private peerCounter = 0;
   private closing = false;
   /** This process, in claim tokens and the shared store's heartbeat. */
@@ -214,6 +216,15 @@ export class Scheduler {
   }
 
   /**
+   * Hook: the worker says the job it holds failed on the source's limits (YouTube's bot check,
+   * HTTP 429), not on its track; the `failed` result that follows is requeued without counting
+   * an attempt against `--retries`.
+   */
+  sourceLimitedNote(peer: WorkerPeer, jobId: string): void {
+    if (peer.job?.id === jobId) this.sourceLimited.set(peer, jobId);
+  }
+
+  /**
    * The socket closed: its job goes back to the front of the queue for another worker. An
    * abnormal close (no close frame, as when the worker process crashed or was killed for its
    * memory) counts a drop of that job; after `drops` of them the job fails with that reason.
@@ -295,7 +306,12 @@ export class Scheduler {
           }
         }
       }
-      if (failure !== null) {
+      const notCounted = frame.status === 'failed' && this.sourceLimited.get(peer) === job.id;
+      this.sourceLimited.delete(peer);
+      if (failure !== null && notCounted && (await this.store.requeueFront(job.id, peer.token))) {
+        this.log.info('job met the source\'s limits on its worker; queued again, not counted as an attempt', { job: job.id, label: job.label, error: failure });
+        s.pageLog(`${job.label}: ${failure}; the source limits ${this.workerName(peer)}, so it is queued again (not counted as an attempt)`, 'warning');
+      } else if (failure !== null) {
         peer.failed++;
         if (frame.status !== 'failed') this.log.warn(LogEvent.refusedResult, { worker: peer.id, job: job.id, reason: failure });
         const outcome = await this.store.failAttempt(job.id, peer.token, failure, this.retries, now, false);

@@ -91,6 +91,9 @@ export async function serveWorkerSocket(
           scheduler.progress(p, m.job_id, typeof m.stage === 'string' ? m.stage.slice(0, 40) : '', f);
         return;
       }
+      case 'rate_limited':
+        if (typeof m.job_id === 'string') scheduler.sourceLimitedNote(p, m.job_id);
+        return;
       case 'pong':
         return;
       default:

@@ -277,7 +277,11 @@ export class WorkerConnection extends EventEmitter<ConnectionEvents> {
       .then((out: JobOutcome) => {
         throttle.cancel();
         let sent = false;
-        if (!out.aborted && this.ws === ws) sent = this.send(out.result);
+        if (!out.aborted && this.ws === ws) {
+          if (out.sourceLimited && out.result.status === 'failed')
+            this.send({ type: 'rate_limited', job_id: job.job_id, reason: out.result.error.slice(0, 300) });
+          sent = this.send(out.result);
+        }
         const r = out.result;
         this.emit('job-finished', {
           index,
