@@ -32,6 +32,7 @@ interface EngineModule {
   _chaarfm_model_output_width(m: number, i: number): number;
   _chaarfm_session_open(m: number, fast: number): number;
   _chaarfm_session_push(s: number, pcm: number, n: number): number;
+  _chaarfm_session_push_bands(s: number, bands: number, count: number): number;
   _chaarfm_session_frames(s: number): number;
   _chaarfm_session_finish(s: number): number;
   _chaarfm_session_outputs(s: number): number;
@@ -61,6 +62,8 @@ export interface WasmFinishResult {
 export interface WasmSession {
   /** Copies the chunk in and runs it through frames, mel and the engine; returns the frame count so far. */
   push(pcm16k: Float32Array): number;
+  /** count x 96 log-mel frames straight to the engine (benches); not to be mixed with push. */
+  pushBands(bands: Float32Array): number;
   finish(): WasmFinishResult;
   close(): void;
 }
@@ -209,19 +212,31 @@ class Session implements WasmSession {
     return this.h;
   }
 
-  push(pcm16k: Float32Array): number {
-    const h = this.handle();
-    if (pcm16k.length > this.bufLen) {
+  /** Copies `a` into the session's buffer in the module (grown as needed). */
+  private stage(a: Float32Array): number {
+    if (a.length > this.bufLen) {
       if (this.buf) this.m._free(this.buf);
-      this.buf = this.m._malloc(pcm16k.length * 4);
+      this.buf = this.m._malloc(a.length * 4);
       if (!this.buf) {
         this.bufLen = 0;
         throw new Error('wasm engine: out of memory');
       }
-      this.bufLen = pcm16k.length;
+      this.bufLen = a.length;
     }
-    this.m.HEAPF32.set(pcm16k, this.buf >>> 2);
-    if (this.m._chaarfm_session_push(h, this.buf, pcm16k.length) !== 0) this.e.fail('push');
+    this.m.HEAPF32.set(a, this.buf >>> 2);
+    return this.buf;
+  }
+
+  push(pcm16k: Float32Array): number {
+    const h = this.handle();
+    if (this.m._chaarfm_session_push(h, this.stage(pcm16k), pcm16k.length) !== 0) this.e.fail('push');
+    return this.m._chaarfm_session_frames(h);
+  }
+
+  pushBands(bands: Float32Array): number {
+    const h = this.handle();
+    if (bands.length % 96 !== 0) throw new RangeError(`pushBands: ${bands.length} values is not a whole number of 96-band frames`);
+    if (this.m._chaarfm_session_push_bands(h, this.stage(bands), bands.length / 96) !== 0) this.e.fail('pushBands');
     return this.m._chaarfm_session_frames(h);
   }
 

@@ -119,6 +119,15 @@ EMSCRIPTEN_KEEPALIVE int chaarfm_session_push(Session* s, const float* pcm, size
   });
 }
 
+// bands: count x 96 log-mel frames, straight to the engine (benches; not mixed with PCM pushes).
+EMSCRIPTEN_KEEPALIVE int chaarfm_session_push_bands(Session* s, const float* bands, size_t count) {
+  return Guard([&] {
+    if (s->finished) throw std::logic_error("push after finish");
+    s->runner->PushFrames(bands, count);
+    s->frame_count += count;
+  });
+}
+
 EMSCRIPTEN_KEEPALIVE size_t chaarfm_session_frames(const Session* s) { return s->frame_count; }
 
 EMSCRIPTEN_KEEPALIVE int chaarfm_session_finish(Session* s) {
