@@ -94,6 +94,8 @@ test('npm pack holds the JS, the types, the prebuild, the model with its README 
     `package/prebuilds/${PLATFORM}/chaarfm.napi.node`,
     'package/CMakeLists.txt',
     'package/scripts/build-from-source.mjs',
+    'package/native/deps/packed/libsamplerate-0.2.2/mid_qual_coeffs.h',
+    'package/native/deps/packed/libsamplerate-0.2.2/COPYING',
   ]) {
     assert.ok(entries.includes(f), `${f} is in the tarball`);
   }

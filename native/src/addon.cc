@@ -2,19 +2,18 @@
 // The addon's JS surface (typed in src/embed/native-binding.ts). This file only registers
 // functions; each call copies its inputs out of V8 on the JS thread, does the work on a libuv
 // worker (Napi::AsyncWorker) and builds the JS result back on the JS thread.
-//   info()                                   sync   -> { engine, napiVersion, libsamplerate }
+//   info()                                   sync   -> { engine, napiVersion, resampler }
 //   createModel(graph)                       sync   -> Model handle (copies the graph; cheap)
 //   openSession(model, sampleRate, threads)  async  -> Promise<Session handle>
 //   sessionPush(session, pcm)                async  -> Promise<{ inputSamples, frames, patches, peak }>
 //   sessionFinish(session)                   async  -> Promise<{ means[], patches, frames, ... }>
 //   sessionClose(session)                    sync   (frees now, or when a running call ends)
 //   runPatches(model, patches, threads)      async  -> Promise<Float32Array[]>   (tests, bench)
-//   resample(pcm, sampleRate, chunk)         async  -> Promise<Float32Array>     (tests, bench)
+//   resample(pcm, sampleRate, chunk, threads) async -> Promise<Float32Array>     (tests, bench)
 //   melBands(frames)                         async  -> Promise<Float32Array>     (tests, bench)
 //   frontend(pcm16k)                         async  -> Promise<Float32Array>     (tests, bench)
 // One call at a time per session: a second push/finish while one runs is an Error.
 #include <napi.h>
-#include <samplerate.h>
 
 #include <algorithm>
 #include <cmath>
@@ -156,7 +155,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("engine", kEngineName);
   o.Set("napiVersion", NAPI_VERSION);
-  o.Set("libsamplerate", src_get_version());
+  o.Set("resampler", std::string("sinc-medium (libsamplerate 0.2.2, reimplemented) ") + SincDotBestName());
   return o;
 }
 
@@ -284,11 +283,12 @@ Napi::Value Resample(const Napi::CallbackInfo& info) {
     }
     chunk = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
   }
+  int threads = info.Length() > 3 && !info[3].IsUndefined() ? ThreadsArg(info[3]) : 1;
   auto out = std::make_shared<std::vector<float>>();
   return PromiseWorker::Start(
       env,
       [=] {
-        Resampler r(rate);
+        Resampler r(rate, threads);
         out->reserve(static_cast<size_t>(pcm->size() * static_cast<double>(r.ratio())) + 1024);
         for (size_t pos = 0; pos < pcm->size(); pos += chunk) {
           r.Push(pcm->data() + pos, std::min(chunk, pcm->size() - pos), out.get());

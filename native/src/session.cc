@@ -29,7 +29,7 @@ void RunnerPool::Give(int threads, std::unique_ptr<MusicnnRunner> runner) {
 }
 
 Session::Session(std::shared_ptr<RunnerPool> pool, double sample_rate, int threads)
-    : resampler_(sample_rate),
+    : resampler_(sample_rate, threads),
       pool_(std::move(pool)),
       runner_threads_(threads >= 2 ? threads - 1 : 1),
       overlap_(threads >= 2),

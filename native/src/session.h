@@ -5,8 +5,10 @@
 // handed on as soon as they are complete (the runner keeps what its patches need).
 // The addon runs Push/Finish on a worker thread, one call at a time.
 //
-// The engine always runs on one inference thread owned by the session: Push resamples and
-// computes mel frames on the calling thread and hands them, in order, to that thread through a
+// The engine always runs on one inference thread owned by the session: Push resamples (the
+// resampler's dot products split over `threads` threads, the calling one and threads - 1 of its
+// own, with the same samples for every count) and computes mel frames on the calling thread
+// and hands them, in order, to that thread through a
 // bounded queue (at most kMaxQueuedFrames frames waiting or being run; Push blocks while it is
 // full). Why a thread of its own even for threads == 1: the BLAS library keeps a work buffer
 // per calling thread, and the calling threads are libuv's pool (4 or more), so running the

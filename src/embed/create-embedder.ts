@@ -24,7 +24,7 @@ import { WasmEmbedder, type DecodeFn } from './wasm-embedder.js';
 
 /** How to build the native addon (one place, for every message that needs it). */
 export const NATIVE_BUILD_HINT =
-  'build it with `npm run build:native` in the package folder (needs CMake, a C++17 compiler, libsamplerate and OpenBLAS; ' +
+  'build it with `npm run build:native` in the package folder (needs CMake, a C++17 compiler and OpenBLAS; ' +
   'the addon lands in build/Release), or use --backend wasm';
 
 export interface CreateEmbedderOptions extends EmbedderOptions {

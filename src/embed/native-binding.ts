@@ -55,8 +55,8 @@ export interface NativeInfo {
   /** 'musicnn' for the real engine; 'stand-in' for a development build without it. */
   engine: 'musicnn' | 'stand-in' | string;
   napiVersion: number;
-  /** libsamplerate's src_get_version(). */
-  libsamplerate: string;
+  /** The resampler and its SIMD variant, e.g. "sinc-medium (libsamplerate 0.2.2, reimplemented) avx512". */
+  resampler: string;
 }
 
 export interface PushProgress {
@@ -97,8 +97,8 @@ export interface Binding {
   sessionClose(session: SessionHandle): void;
   /** async: runs ready-made patches (n x 187 x 96); one Float32Array (n x width) per output. */
   runPatches(model: ModelHandle, patches: Float32Array, threads: number): Promise<Float32Array[]>;
-  /** async: the whole signal through the streaming resampler, pushed `chunk` samples at a time. */
-  resample(pcm: Float32Array, sampleRate: number, chunk?: number): Promise<Float32Array>;
+  /** async: the whole signal through the streaming resampler, pushed `chunk` samples at a time, its dot products on `threads` threads (default 1). */
+  resample(pcm: Float32Array, sampleRate: number, chunk?: number, threads?: number): Promise<Float32Array>;
   /** async: count x 512 frames -> count x 96 log-mel bands. */
   melBands(frames: Float32Array): Promise<Float32Array>;
   /** async: 16 kHz PCM -> frame cutter -> mel bands (frames x 96). */

@@ -1,21 +1,28 @@
 // SPDX-License-Identifier: MIT
-// See resample.h. libsamplerate's output does not depend on how the input is split between
-// src_process calls, so the only thing the 4096-sample blocks decide is the end-of-stream rule.
+// See resample.h. The converter's output does not depend on how the input is split between its
+// calls, so the only thing the 4096-sample blocks decide is the end-of-stream rule; the plan is
+// still fed exactly those calls (SincPlan::Process as src_process, in the loop with which the
+// library-based version drained it).
 #include "audio/resample.h"
 
-#include <samplerate.h>
-
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
+#include "kernels/parallel.h"
+
 namespace chaarfm {
+
+namespace {
+constexpr size_t kTaskOutputs = 2048;  // outputs per task of the thread split
+}
 
 float EssentiaRatio(double input_rate) {
   return static_cast<float>(16000.f / static_cast<float>(input_rate));
 }
 
-Resampler::Resampler(double input_rate) : ratio_(0.f) {
+Resampler::Resampler(double input_rate, int threads, SincDotFn dot) : ratio_(0.f) {
   if (!std::isfinite(input_rate) || input_rate <= 0) {
     throw std::invalid_argument("Expected a positive sample rate for sampleRate but received " +
                                 std::to_string(input_rate));
@@ -26,21 +33,34 @@ Resampler::Resampler(double input_rate) : ratio_(0.f) {
     throw std::invalid_argument("Expected an input rate within 256x of 16000 Hz for sampleRate but received " +
                                 std::to_string(input_rate));
   }
-  int err = 0;
-  state_ = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &err);
-  if (!state_) throw std::runtime_error(std::string("libsamplerate: ") + src_strerror(err));
+  plan_ = std::make_unique<SincPlan>(static_cast<double>(ratio_));
+  dot_ = dot ? dot : SincDotBest();
+  if (threads > 1) pool_ = std::make_unique<ThreadPool>(threads);
   block_.resize(kEssentiaBlock);
-  scratch_.resize(static_cast<size_t>(std::ceil(kEssentiaBlock * static_cast<double>(ratio_))) + 1024);
+  // the stream starts with the filter's half length of zeros (the library's initial buffer)
+  base_ = -static_cast<int64_t>(kPad);
+  window_.assign(kPad, 0.f);
+  valid_ = kPad;
+  Append(nullptr, static_cast<size_t>(plan_->half_len()));
 }
 
-Resampler::~Resampler() {
-  if (state_) src_delete(state_);
+Resampler::~Resampler() = default;
+
+void Resampler::Append(const float* x, size_t n) {
+  window_.resize(valid_ + n + kPad);
+  if (x) {
+    std::copy(x, x + n, window_.begin() + static_cast<ptrdiff_t>(valid_));
+  } else {
+    std::fill(window_.begin() + static_cast<ptrdiff_t>(valid_), window_.begin() + static_cast<ptrdiff_t>(valid_ + n), 0.f);
+  }
+  std::fill(window_.begin() + static_cast<ptrdiff_t>(valid_ + n), window_.end(), 0.f);
+  valid_ += n;
 }
 
 void Resampler::Push(const float* in, size_t n, std::vector<float>* out) {
   if (ended_) throw std::logic_error("Resampler::Push() after End()");
   in_count_ += n;
-  if (!state_) {
+  if (!plan_) {
     out->insert(out->end(), in, in + n);
     out_count_ += n;
     return;
@@ -48,43 +68,73 @@ void Resampler::Push(const float* in, size_t n, std::vector<float>* out) {
   size_t pos = 0;
   while (pos < n) {
     size_t take = std::min(kEssentiaBlock - filled_, n - pos);
-    std::copy(in + pos, in + pos + take, block_.begin() + filled_);
+    std::copy(in + pos, in + pos + take, block_.begin() + static_cast<ptrdiff_t>(filled_));
     filled_ += take;
     pos += take;
     if (filled_ == kEssentiaBlock) {
-      Convert(block_.data(), kEssentiaBlock, false, out);
+      Append(block_.data(), kEssentiaBlock);
+      Convert(kEssentiaBlock, false);
       filled_ = 0;
     }
   }
+  Compute(out);
 }
 
 void Resampler::End(std::vector<float>* out) {
   if (ended_) return;
   ended_ = true;
-  if (!state_ || filled_ == 0) return;  // Essentia never flushes when nothing is left
-  Convert(block_.data(), filled_, true, out);
+  if (!plan_ || filled_ == 0) return;  // Essentia never flushes when nothing is left
+  Append(block_.data(), filled_);
+  Append(nullptr, static_cast<size_t>(plan_->half_len()) + 8);  // the end-of-input zeros
+  Convert(filled_, true);
   filled_ = 0;
+  Compute(out);
 }
 
-void Resampler::Convert(const float* in, size_t n, bool end_of_input, std::vector<float>* out) {
-  SRC_DATA d{};
-  d.src_ratio = static_cast<double>(ratio_);
-  d.end_of_input = end_of_input ? 1 : 0;
+void Resampler::Convert(size_t n, bool end_of_input) {
   size_t used = 0;
   for (;;) {
-    d.data_in = in + used;
-    d.input_frames = static_cast<long>(n - used);
-    d.data_out = scratch_.data();
-    d.output_frames = static_cast<long>(scratch_.size());
-    int err = src_process(state_, &d);
-    if (err) throw std::runtime_error(std::string("libsamplerate: ") + src_strerror(err));
-    used += static_cast<size_t>(d.input_frames_used);
-    out->insert(out->end(), scratch_.begin(), scratch_.begin() + d.output_frames_gen);
-    out_count_ += static_cast<size_t>(d.output_frames_gen);
-    // done when all input is used and (at the end) the tail is drained
-    if (used >= n && d.output_frames_gen == 0) break;
+    const size_t before = centers_.size();
+    const size_t u = plan_->Process(n - used, end_of_input, &centers_, &phases_);
+    used += u;
+    const size_t gen = centers_.size() - before;
+    if (used >= n && gen == 0) break;
     if (used >= n && !end_of_input) break;
-    if (d.input_frames_used == 0 && d.output_frames_gen == 0) break;
+    if (u == 0 && gen == 0) break;
+  }
+}
+
+void Resampler::Compute(std::vector<float>* out) {
+  const size_t n = centers_.size();
+  if (n > 0) {
+    local_.resize(n);
+    for (size_t j = 0; j < n; j++) local_[j] = static_cast<int32_t>(centers_[j] - base_);
+    const size_t at = out->size();
+    out->resize(at + n);
+    float* y = out->data() + at;
+    const SincTable& t = SincMediumTable();
+    const SincParams& p = plan_->params();
+    const size_t tasks = (n + kTaskOutputs - 1) / kTaskOutputs;
+    auto task = [&](size_t i) {
+      const size_t a = i * kTaskOutputs, len = std::min(kTaskOutputs, n - a);
+      dot_(t, p, window_.data(), local_.data() + a, phases_.data() + a, len, y + a);
+    };
+    if (pool_ && tasks > 1) {
+      pool_->ParallelFor(tasks, task);
+    } else {
+      for (size_t i = 0; i < tasks; i++) task(i);
+    }
+    out_count_ += n;
+    centers_.clear();
+    phases_.clear();
+  }
+  // drop what no later output reaches (it starts at most half_len before its centre)
+  const int64_t keep = plan_->next_center() - plan_->half_len() - static_cast<int64_t>(kPad);
+  const int64_t drop = keep - base_;
+  if (drop > static_cast<int64_t>(1) << 15 && static_cast<size_t>(drop) < valid_) {
+    window_.erase(window_.begin(), window_.begin() + static_cast<ptrdiff_t>(drop));
+    valid_ -= static_cast<size_t>(drop);
+    base_ += drop;
   }
 }
 
