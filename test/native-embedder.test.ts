@@ -9,7 +9,7 @@
  *    close/abort while busy end cleanly;
  *  - the session streams exactly like the TypeScript pipeline (resampled length, frame count);
  *  - the event loop keeps ticking during an embed; progress, abort, too-short audio, close().
- * Skips, saying why, when the addon is not built; the fidelity tests also skip when the addon
+ * Skips, saying why, when the addon is not built or there is no ffmpeg; the fidelity tests also skip when the addon
  * was built with the development stand-in engine (binding.info().engine === 'stand-in').
  */
 import assert from 'node:assert/strict';
@@ -28,8 +28,11 @@ import { graphToSpec } from '../src/embed/native-binding.js';
 import { AudioTooShortError } from '../src/embed/wasm-embedder.js';
 import { loadTestBinding } from './support/native-addon.js';
 import { checkEssentiaRegression, fixturesDir } from './support/fixtures.js';
+import { ffmpegSkip } from './support/ffmpeg.js';
 
-const { binding, skip: noAddon } = loadTestBinding();
+// every test here decodes its audio with ffmpeg
+const { binding, skip: addonSkip } = loadTestBinding();
+const noAddon: string | false = addonSkip || ffmpegSkip;
 const engine = binding?.info().engine;
 const noEngine: string | false = noAddon || (engine !== 'musicnn' && `the addon was built with the ${engine} engine, not MusiCNN`);
 
