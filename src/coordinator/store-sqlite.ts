@@ -148,19 +148,34 @@ function vectorBlob(v: Float32Array): Buffer {
 
 type Database = BetterSqlite3.Database;
 
-/** Load better-sqlite3 lazily, with a message that says how to fix a missing native build. */
-function loadDriver(): typeof BetterSqlite3 {
+/**
+ * Open `path` with better-sqlite3, loaded lazily, with a message that says how to fix a missing
+ * native build: the package can be absent (require fails) or present without its binary (an
+ * install with --ignore-scripts skips the step that fetches or builds it; then the first
+ * `new Database` fails).
+ */
+function openDatabase(path: string): Database {
   const require = createRequire(import.meta.url);
-  try {
-    return require('better-sqlite3') as typeof BetterSqlite3;
-  } catch (e) {
+  const missing = (e: unknown): Error => {
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
     const err = new Error(
       `The SQLite store needs the better-sqlite3 package, which did not load (${why}). ` +
         'Reinstall it with `npm rebuild better-sqlite3` (it builds from source with node-gyp when no prebuilt binary downloads).',
     );
     err.name = 'ExpectedError';
-    throw err;
+    return err;
+  };
+  let Driver: typeof BetterSqlite3;
+  try {
+    Driver = require('better-sqlite3') as typeof BetterSqlite3;
+  } catch (e) {
+    throw missing(e);
+  }
+  try {
+    return new Driver(path);
+  } catch (e) {
+    if (e instanceof Error && /Could not locate the bindings file|better_sqlite3\.node/.test(e.message)) throw missing(e);
+    throw e;
   }
 }
 
@@ -173,8 +188,7 @@ export class SqliteStore implements Store {
   private readonly st;
 
   constructor(path: string) {
-    const Driver = loadDriver();
-    this.db = new Driver(path);
+    this.db = openDatabase(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
