@@ -19,7 +19,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resampleAll } from '../src/audio/resample.js';
-import { loadNativeAddon } from '../src/embed/create-embedder.js';
+import { loadNativeAddon } from '../src/embed/native-addon.js';
 import { cutFrames } from '../src/embed/frames.js';
 import type { Binding } from '../src/embed/native-binding.js';
 import { concatFloat32 } from '../src/util/float32.js';

@@ -52,8 +52,8 @@ export interface GraphSpecJs {
 }
 
 export interface NativeInfo {
-  /** 'musicnn' for the real engine; 'stand-in' for a development build without it. */
-  engine: 'musicnn' | 'stand-in' | string;
+  /** The engine's name: 'musicnn' (native/src/addon.cc has no other). */
+  engine: string;
   napiVersion: number;
   /** libsamplerate's src_get_version(). */
   libsamplerate: string;
