@@ -21,7 +21,6 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join, isAbsolute, resolve as resolvePath } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,6 +32,7 @@ import { findOnPath, isExecutableFile } from '../util/executables.js';
 import { recordChild } from '../util/child-records.js';
 import type { JobContext } from './media.js';
 import { DOWNLOAD_FAILED, JobError } from '../worker/job-error.js';
+import { userCacheDir } from '../util/user-cache.js';
 
 const execFileP = promisify(execFile);
 
@@ -68,13 +68,8 @@ export function releaseAssetName(platform: NodeJS.Platform, arch: string): strin
   return null;
 }
 
-/** This package's cache folder for a platform. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  const home = env.HOME || env.USERPROFILE || homedir();
-  if (platform === 'win32') return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'chaarfm-worker');
-  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'chaarfm-worker');
-  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'chaarfm-worker');
-}
+/** This package's cache folder for a platform (src/util/user-cache.js). */
+export const cacheDir = userCacheDir;
 
 /** Parse a `sha256sum`-style file; the hash listed for `asset`, lower case, or null. */
 export function checksumFor(sums: string, asset: string): string | null {
