@@ -68,6 +68,19 @@ export function explain(r: SpawnSyncReturns<string>): string {
   return `exit ${r.status ?? r.signal}${r.error ? ` (${r.error.message})` : ''}\nstdout: ${r.stdout?.slice(-2000)}\nstderr: ${r.stderr?.slice(-4000)}`;
 }
 
+/** Starts `cmd args` in a process group of its own, and a function that signals that group. */
+function spawnGroup(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }) {
+  const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const signalGroup = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // the group is gone
+    }
+  };
+  return { child, signalGroup };
+}
+
 /**
  * Starts `cmd args` (a worker with `--log-format json`) in its own process group, waits for its
  * first `connected` log line, stops the whole group with SIGINT (npx does not pass signals on
@@ -76,14 +89,7 @@ export function explain(r: SpawnSyncReturns<string>): string {
 export function timeToConnected(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const signalGroup = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-child.pid!, sig);
-      } catch {
-        // the group is gone
-      }
-    };
+    const { child, signalGroup } = spawnGroup(cmd, args, opts);
     let out = '';
     let ms: number | undefined;
     const timer = setTimeout(() => signalGroup('SIGKILL'), opts.timeoutMs ?? 60_000);
@@ -120,14 +126,7 @@ export interface ServeHandle {
  */
 export function startServe(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<ServeHandle> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const signalGroup = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-child.pid!, sig);
-      } catch {
-        // the group is gone
-      }
-    };
+    const { child, signalGroup } = spawnGroup(cmd, args, opts);
     let out = '';
     let started = false;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
