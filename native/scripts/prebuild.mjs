@@ -6,11 +6,10 @@
  * prebuildify only drives node-gyp, so this does its job for cmake-js: a Release build with
  * cmake-js in its own folder (build-prebuild/, never the developer's build/, which the tests
  * load), then a copy into the prebuildify layout.
- * - libsamplerate and OpenBLAS are linked statically when static libraries are found (the CI
- *   workflow builds them so); Debian ships only libsamplerate's .so, which is then copied beside
- *   the .node and found through its $ORIGIN rpath, so a user needs no system package.
+ * - libsamplerate is built from its pinned source and linked statically (CMakeLists.txt), and
+ *   OpenBLAS is linked statically when a static library is found.
  * - libstdc++ and libgcc are linked statically (CMakeLists.txt); on Linux, ldd then checks
- *   that the result needs only what a bare glibc system has plus the files copied beside it,
+ *   that the result needs only what a bare glibc system has,
  *   and the script fails naming any other library.
  * Used by `npm pack` (prepack), `npm run prebuilds` and .github/workflows/prebuild.yml.
  */
@@ -56,10 +55,6 @@ if (process.platform === 'linux') {
     if (!m || !m[1]) continue;
     const name = path.basename(m[1]);
     if (SYSTEM_LIBS.test(name)) continue;
-    if (/^libsamplerate\.so/.test(name) && m[2] && existsSync(m[2])) {
-      copyFileSync(m[2], path.join(dest, name)); // found beside the .node through $ORIGIN
-      continue;
-    }
     unexpected.push(line.trim());
   }
   if (unexpected.length) {

@@ -88,6 +88,9 @@ export async function serveWorkerSocket(
           scheduler.progress(p, m.job_id, typeof m.stage === 'string' ? m.stage.slice(0, 40) : '', f);
         return;
       }
+      case 'rate_limited':
+        if (typeof m.job_id === 'string') scheduler.sourceLimitedNote(p, m.job_id);
+        return;
       case 'pong':
         return;
       default:
@@ -103,10 +106,11 @@ export async function serveWorkerSocket(
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') log.warn(LogEvent.refusedOversizeFrame, { remote, worker: peer?.id });
     else log.warn('worker socket error', { remote, worker: peer?.id, error: err.message });
   });
-  const closedP = new Promise<string>((resolve) =>
+  const closedP = new Promise<{ why: string; clean: boolean }>((resolve) =>
     ws.on('close', (code, reason) => {
       if (heartbeat) clearInterval(heartbeat);
-      resolve(`code ${code}${reason.length ? ` ${reason.toString('utf8').slice(0, 80)}` : ''}`);
+      // 1000/1001: the worker said goodbye; anything else (1006: no close frame at all) is a lost worker
+      resolve({ why: `code ${code}${reason.length ? ` ${reason.toString('utf8').slice(0, 80)}` : ''}`, clean: code === 1000 || code === 1001 });
     }),
   );
 
@@ -118,5 +122,6 @@ export async function serveWorkerSocket(
     close: (code, reason) => ws.close(code, reason),
   });
   for (const [b, bin] of pending.splice(0)) onFrame(b, bin);
-  await scheduler.workerClosed(peer, await closedP);
+  const closed = await closedP;
+  await scheduler.workerClosed(peer, closed.why, !closed.clean);
 }

@@ -31,7 +31,7 @@ import { isLogEvent, LogEvent } from '../../src/log/events.js';
 import { CODECS, MediaServer, makeMusicClip } from '../support/media-server.js';
 import { RawClient, api, socketUrl } from '../support/coordinator.js';
 import { loadTestBinding } from '../support/native-addon.js';
-import { PG_URL, pgSkip } from '../support/stores.js';
+import { PG_URL, pgSkip, readOnlySqlite } from '../support/stores.js';
 import { waitUntil } from '../support/wait.js';
 import { checkCoordinatorLogs, checkWorkerLogs, unlandedFaults } from './support/fault-checks.js';
 import { FAULT_KINDS, faultSeed, makeSchedule, rng, type FaultEvent, type FaultKind } from './support/fault-schedule.js';
@@ -213,8 +213,7 @@ interface StoredJob {
 
 async function readStore(kind: 'sqlite' | 'postgres', db: string): Promise<{ jobs: StoredJob[]; results: StoredResult[] }> {
   if (kind === 'sqlite') {
-    const Database = (await import('better-sqlite3')).default;
-    const d = new Database(db, { readonly: true });
+    const d = readOnlySqlite(db);
     try {
       const jobs = (d.prepare('SELECT id, state, last_error, payload FROM jobs').all() as { id: string; state: string; last_error: string | null; payload: string }[]).map((j) => ({
         id: j.id,
@@ -222,7 +221,7 @@ async function readStore(kind: 'sqlite' | 'postgres', db: string): Promise<{ job
         lastError: j.last_error,
         url: (JSON.parse(j.payload) as { youtube_url: string }).youtube_url,
       }));
-      const results = (d.prepare('SELECT job_id, vector, finished_at FROM results').all() as { job_id: string; vector: Buffer; finished_at: number }[]).map((r) => ({
+      const results = (d.prepare('SELECT job_id, vector, finished_at FROM results').all() as { job_id: string; vector: Uint8Array; finished_at: number }[]).map((r) => ({
         jobId: r.job_id,
         vector: f32(r.vector),
         finishedAt: Number(r.finished_at),
@@ -256,7 +255,7 @@ async function readStore(kind: 'sqlite' | 'postgres', db: string): Promise<{ job
   }
 }
 
-function f32(b: Buffer): Float32Array {
+function f32(b: Uint8Array): Float32Array {
   const copy = Buffer.from(b);
   return new Float32Array(copy.buffer, copy.byteOffset, copy.length / 4);
 }
