@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
+import { LogEvent, logEventMessage } from '../log/events.js';
 import { findOnPath, isExecutableFile } from '../util/executables.js';
 import { recordChild } from '../util/child-records.js';
 import type { JobContext } from './media.js';
@@ -144,7 +145,7 @@ export async function findYtDlp(opts: ResolveOptions = {}): Promise<YtDlpFound> 
   if (onPath && !skipped) return { path: onPath, source: 'PATH' };
   if (skipped && !warnedPath.has(skipped)) {
     warnedPath.add(skipped);
-    log.warn(`${skipped}: skipped for the cached download (--yt-dlp PATH to use it anyway)`);
+    log.warn(logEventMessage(LogEvent.ytdlpPathSkipped, skipped));
   }
   const notOnPath = skipped ? 'the one on PATH is skipped' : 'not on PATH';
 
@@ -175,7 +176,7 @@ export async function findYtDlp(opts: ResolveOptions = {}): Promise<YtDlpFound> 
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
     failedDownloads.set(dest, { at: now });
     if (stale) {
-      log.warn(`downloading yt-dlp failed (${why}); using the old one on PATH after all`, { path: onPath });
+      log.warn(logEventMessage(LogEvent.ytdlpStaleAfterAll, why), { path: onPath });
       return stale;
     }
     throw new YtDlpUnavailableError(`${notOnPath}, and downloading ${asset} failed: ${why}`, { cause: e });
@@ -188,7 +189,7 @@ async function checkCachedCopy(base: string, asset: string, dest: string, log: L
   try {
     const outcome = await once(dest, () => refreshCachedCopy(base, asset, dest));
     if (outcome === 'updated') {
-      log.info('yt-dlp updated in the cache folder', { path: dest, version: await ytdlpVersion(dest).catch(() => 'unknown') });
+      log.info(LogEvent.ytdlpUpdated, { path: dest, version: await ytdlpVersion(dest).catch(() => 'unknown') });
     } else log.debug('yt-dlp in the cache folder is the current release', { path: dest });
     return outcome;
   } catch (e) {
@@ -208,7 +209,7 @@ async function checkCachedCopy(base: string, asset: string, dest: string, log: L
 export async function refreshAfterOutdatedFailure(found: YtDlpFound, opts: ResolveOptions = {}): Promise<RefreshOutcome | null> {
   const log = opts.log ?? silentLogger;
   if (found.source !== 'cache') {
-    log.warn(`yt-dlp (${found.path}, from ${found.source}) says its extractor is out of date; update it (yt-dlp -U, pip install -U yt-dlp)`);
+    log.warn(logEventMessage(LogEvent.ytdlpOutdatedUpdateIt, `${found.path}, from ${found.source}`));
     return null;
   }
   const now = opts.now ?? Date.now();
@@ -333,6 +334,9 @@ export interface RunResult {
   errorLines: string[];
   stderrTail: string[];
 }
+
+/** A yt-dlp run as the media layer makes it (ytdlp-media.ts): the YouTube gate, the user's args, the job's options. */
+export type YtDlpRun = (args: string[], opts: Pick<RunOptions, 'onStdoutLine'> & { target: string }) => Promise<RunResult>;
 
 /** What every yt-dlp run of a job takes: the job's abort signal, its folder (for the record), stderr to its debug log. */
 export function jobRun(ctx: JobContext): Pick<RunOptions, 'signal' | 'recordIn' | 'onStderrLine'> {
