@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { MAX_FRAME_BYTES } from '../src/protocol/messages.js';
+import { LogEvent, isLogEvent } from '../src/log/events.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../src/worker/worker.js';
 import { FakeServer, resultsOf } from './support/fake-server.js';
 import { StubEmbedder, StubMedia } from './support/stand-ins.js';
@@ -271,7 +272,8 @@ test('the default yt-dlp media: --yt-dlp-arg values reach yt-dlp, and a yt-dlp w
   const warnings = () => lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
   const warns = await waitUntil(() => warnings().length > 0 && warnings(), 20_000, 'the runtime warning');
   assert.equal(warns.length, 1);
-  assert.match(warns[0].msg, /^yt-dlp 2023\.03\.04 at .*yt-dlp has no --js-runtimes, so it cannot solve YouTube's JavaScript challenges: .*; use a current yt-dlp$/);
+  assert.ok(isLogEvent(warns[0].msg, LogEvent.ytdlpNoJsRuntime), warns[0].msg);
+  assert.match(warns[0].msg, /: yt-dlp 2023\.03\.04 at .*yt-dlp has no --js-runtimes, so it cannot solve YouTube's JavaScript challenges: .*; use a current yt-dlp$/);
   server!.sendJob(peer, 'j-args', { artist: null, title: null, youtube_url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', table_name: null });
   const r = await server!.waitForMessage(peer, (m) => m.type === 'result');
   assert.equal(r.status, 'success', JSON.stringify(r));

@@ -11,6 +11,7 @@
  */
 import { resolveFfmpeg } from '../audio/ffmpeg.js';
 import { silentLogger } from '../log/logger.js';
+import { LogEvent } from '../log/events.js';
 import { firstLine } from '../util/values.js';
 import type { BackendChoice, BackendName, Embedder } from './embedder.js';
 import { defaultThreads, type CreateEmbedderOptions } from './embedder-options.js';
@@ -62,7 +63,7 @@ export async function createEmbedder(opts: CreateEmbedderOptions = {}): Promise<
   if (choice !== 'wasm') {
     const { report, addon } = choose(choice, process.env); // throws for 'native' when unavailable
     if (addon) return createNative(addon, opts);
-    log.warn('using the portable wasm backend', { reason: report.reason }); // a slower path: say so by default
+    log.warn(LogEvent.portableBackend, { reason: report.reason }); // a slower path: say so by default
   }
   const model = await openModelFile({ modelPath: opts.modelPath, outputNode: opts.outputNode, tagsNode: opts.tagsNode });
   if (!model.bundled) log.info('using a custom model', { path: model.path, sha256: model.sha256 });
