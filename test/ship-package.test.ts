@@ -6,7 +6,7 @@
  * every compiler and build tool replaced by a stand-in that records being run: `--help`,
  * `doctor`, `vectorize` on a generated clip (native backend from the prebuild), a connection
  * to a local coordinator (timed), `serve` from the installed package (PostgreSQL: a real HTTP
- * request and the installed worker connecting; SQLite: what --ignore-scripts costs it), and,
+ * request and the installed worker connecting; SQLite on node:sqlite, which needs no install step), and,
  * with the prebuild removed, the WASM fallback that says why.
  * The guard's empty record means something because two checks show it can fill: the installed
  * package's own compile path (build:from-source) reaches a stand-in, and the install steps npm
@@ -28,6 +28,7 @@ import { startCoordinator, type CoordinatorHandle } from '../src/coordinator/ser
 import { api, newSession } from './support/coordinator.js';
 import { explain, noCompilerEnv, npmChildEnv, packagesWithInstallSteps, run, startServe, timeToConnected, type NoCompiler } from './support/ship.js';
 import { dropPgSchemas, freshPgUrl, pgSkip } from './support/stores.js';
+import { LogEvent } from '../src/log/events.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PLATFORM = `${process.platform}-${process.arch}`;
@@ -158,15 +159,16 @@ test('the compiler guard can fail: the installed package\'s own native build rea
   rmSync(join(pkg, 'build'), { recursive: true, force: true }); // cmake-js's empty build folder
 });
 
-test('install steps: the package has none of its own; npm would run only better-sqlite3\'s (and the optional ffmpeg-static\'s)', { skip }, () => {
+test('install steps: the package has none of its own; npm would run only the optional ffmpeg-static\'s', { skip }, () => {
   const own = (JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json']).stdout) as { scripts?: Record<string, string> }).scripts ?? {};
   assert.deepEqual(['preinstall', 'install', 'postinstall', 'prepare'].filter((k) => k in own), [], 'no install step in the published package.json');
   assert.ok(!entries.includes('package/binding.gyp'), 'no binding.gyp (npm would run node-gyp for one)');
-  // Without --ignore-scripts npm would run these (better-sqlite3: a prebuilt download, else
-  // node-gyp; ffmpeg-static: an ffmpeg download). The README's Install section names them.
+  // Without --ignore-scripts npm would run only ffmpeg-static's (an ffmpeg download; optional,
+  // so npm drops the package where it fails). SQLite is node:sqlite, built into Node. The
+  // README's Install section says so.
   const steps = packagesWithInstallSteps(join(app, 'node_modules'));
   const optional = existsSync(join(app, 'node_modules', 'ffmpeg-static')) ? ['ffmpeg-static'] : [];
-  assert.deepEqual(steps, ['better-sqlite3', ...optional]);
+  assert.deepEqual(steps, optional);
 });
 
 test('serve runs from the installed package on PostgreSQL: a real HTTP request, and the installed worker connects', { skip: skip || pgSkip || false }, async (t) => {
@@ -186,10 +188,18 @@ test('serve runs from the installed package on PostgreSQL: a real HTTP request, 
   assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
 });
 
-test('serve on SQLite from a --ignore-scripts install says what to run: better-sqlite3 has no binary without its install step', { skip }, () => {
-  const r = chaarfm(['serve', '--port', '0', '--db', join(dir, 'serve.db')]);
-  assert.notEqual(r.status, 0, explain(r));
-  assert.match(r.stderr, /The SQLite store needs the better-sqlite3 package.*npm rebuild better-sqlite3/, explain(r));
+test('serve runs from a --ignore-scripts install on SQLite (node:sqlite): a real HTTP request, and the file is written', { skip }, async () => {
+  const db = join(dir, 'serve.db');
+  const serve = await startServe(npx, ['--no-install', 'chaarfm-worker', 'serve', '--port', '0', '--db', db], { env: guard.env, cwd: app });
+  try {
+    const code = await newSession(serve.url);
+    const st = await api<{ code: string; status: string }>(serve.url, `/api/sessions/${code}`);
+    assert.equal(st.status, 200, JSON.stringify(st.body));
+    assert.equal(st.body.code, code);
+  } finally {
+    await serve.stop();
+  }
+  assert.ok(existsSync(db), 'the SQLite file was written');
   assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
 });
 
@@ -198,7 +208,7 @@ test('without the prebuild, the WASM fallback says why and gives the same vector
   assert.ok(!existsSync(join(pkg, 'build')), 'no local build in the installed copy');
   const v = chaarfm(['vectorize', '--verbose', clip], 180_000);
   assert.equal(v.status, 0, explain(v));
-  assert.match(v.stderr, /using the portable wasm backend.*no addon built for/, 'one line saying why');
+  assert.match(v.stderr, new RegExp(`${LogEvent.portableBackend}.*no addon built for`), 'one line saying why');
   const line = JSON.parse(v.stdout.trim()) as { vector: number[]; backend: string };
   assert.equal(line.backend, 'wasm');
   assert.equal(line.vector.length, 200);
