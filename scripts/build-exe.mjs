@@ -124,8 +124,10 @@ const manifest = { version: pkg.version, hash: hash.digest('hex').slice(0, 16), 
 writeFileSync(path.join(stage, 'manifest.json'), JSON.stringify(manifest));
 
 // ---- 3. blob and injection --------------------------------------------------------------------
+// the entry script, with the one user-cache module (src/util/user-cache.js) bundled in
+await esbuild.build({ ...common, entryPoints: [path.join(root, 'scripts', 'exe-main.cjs')], outfile: path.join(stage, 'exe-main.cjs') });
 const seaConfig = {
-  main: path.join(root, 'scripts', 'exe-main.cjs'),
+  main: path.join(stage, 'exe-main.cjs'),
   output: path.join(stage, 'sea-prep.blob'),
   disableExperimentalSEAWarning: true,
   useCodeCache: false,

@@ -15,7 +15,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cmakeJsEnv } from '../native/scripts/node-headers.mjs';
@@ -23,13 +22,6 @@ import { cmakeJsEnv } from '../native/scripts/node-headers.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const wanted = ['cmake-js', 'node-addon-api'];
-
-function cacheFolder() {
-  const home = process.env.HOME || process.env.USERPROFILE || os.homedir();
-  if (process.platform === 'win32') return path.join(process.env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'chaarfm-worker');
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'chaarfm-worker');
-  return path.join(process.env.XDG_CACHE_HOME || path.join(home, '.cache'), 'chaarfm-worker');
-}
 
 function fail(message) {
   console.error(`build:from-source: ${message}`);
@@ -45,7 +37,9 @@ function run(cmd, args, opts = {}) {
 let toolsDir = path.join(root, 'node_modules');
 const resolvable = (dir) => wanted.every((n) => existsSync(path.join(dir, n, 'package.json')));
 if (!resolvable(toolsDir)) {
-  const prefix = path.join(cacheFolder(), 'build-tools');
+  // an installed package (a checkout has the tools in node_modules): dist/ is there
+  const { userCacheDir } = await import('../dist/src/util/user-cache.js');
+  const prefix = path.join(userCacheDir(), 'build-tools');
   toolsDir = path.join(prefix, 'node_modules');
   if (!resolvable(toolsDir)) {
     mkdirSync(prefix, { recursive: true });

@@ -34,17 +34,14 @@ if (process.env.CHAARFM_JS_SANDBOX !== undefined) {
 }
 const sea = require('node:sea');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { createRequire } = require('node:module');
 
+// bundled in by scripts/build-exe.mjs (the SEA main script can require only built-in modules)
+const { userCacheDir } = require('../src/util/user-cache.js');
+
 function userCache() {
-  const env = process.env;
-  if (env.CHAARFM_EXE_CACHE) return env.CHAARFM_EXE_CACHE;
-  const home = env.HOME || env.USERPROFILE || os.homedir();
-  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'chaarfm-worker');
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'chaarfm-worker');
-  return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'chaarfm-worker');
+  return process.env.CHAARFM_EXE_CACHE || userCacheDir();
 }
 
 /** Writes the asset tree once per build; returns its folder. */

@@ -92,7 +92,7 @@ test('a pairing code with leading zeros reaches the server unchanged', async () 
   assert.equal(peer.code, '00123');
 });
 
-test('Ctrl+C: stops taking jobs, closes the socket, removes temp files, exits 0 within 2 s', async () => {
+test('Ctrl+C: stops taking jobs, closes the socket, removes temp files, exits 0 without finishing the job', async () => {
   server = await FakeServer.start();
   const out: string[] = [];
   child = spawn(process.execPath, [STANDIN_CLI, '-u', server.url, '-c', 'SIG', '--jobs', '1', '--tmp-dir', tmp, '--log-format', 'json'], {
@@ -106,11 +106,12 @@ test('Ctrl+C: stops taking jobs, closes the socket, removes temp files, exits 0 
   const root = join(tmp, 'chaarfm-worker');
   assert.equal((await readdir(root)).length, 1, 'a job folder exists during the job');
   const exited = exitOf(child);
-  const t0 = Date.now();
   child.kill('SIGINT');
   const e = await exited;
   assert.equal(e.code, 0);
-  assert.ok(e.at - t0 < 2000, `exited after ${e.at - t0} ms`);
+  // The 20 s job was abandoned, not waited for: no result, no 'job done' line (no time bound,
+  // which a loaded machine could break).
+  assert.ok(!out.join('').includes(`"msg":"${LogEvent.jobDone}`), 'the job did not finish');
   await server.waitFor(() => peer.closed, 2000, 'socket closed');
   assert.equal(resultsOf(peer).length, 0, 'no result for an abandoned job');
   assert.deepEqual(await readdir(root), []);
@@ -118,7 +119,7 @@ test('Ctrl+C: stops taking jobs, closes the socket, removes temp files, exits 0 
   child = null;
 });
 
-test('a second Ctrl+C exits at once even when a job ignores the first', async () => {
+test('a second Ctrl+C exits at once even when a job ignores the first', { timeout: 60_000 }, async () => {
   server = await FakeServer.start();
   child = spawn(process.execPath, [STANDIN_CLI, '-u', server.url, '-c', 'SIG2', '--jobs', '1', '--tmp-dir', tmp], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -132,11 +133,12 @@ test('a second Ctrl+C exits at once even when a job ignores the first', async ()
   const exited = exitOf(child);
   child.kill('SIGINT');
   await new Promise((r) => setTimeout(r, 200));
-  const t0 = Date.now();
+  assert.equal(child.exitCode, null, 'the first Ctrl+C waits for the job');
   child.kill('SIGINT');
+  // The job never ends by itself (it ignores the abort for 10 minutes): only the second signal
+  // can end the process, so its exit (130) is the property, without a time bound.
   const e = await exited;
   assert.equal(e.code, 130);
-  assert.ok(e.at - t0 < 1000, `exited ${e.at - t0} ms after the second signal`);
   assert.deepEqual(await readdir(join(tmp, 'chaarfm-worker')), []);
   child = null;
 });

@@ -5,15 +5,24 @@ import { test } from 'node:test';
 import { CODE_BITS, canonicalCode, newCode, sessionKey } from '../src/coordinator/codes.js';
 import { normaliseText, parseTracks, splitCsvLine, youtubeId } from '../src/coordinator/tracks.js';
 
-test('codes: at least 40 bits, Crockford base32 without I, L, O, U, shown as XXXXX-XXXXX', () => {
-  assert.ok(CODE_BITS >= 40);
+test('codes: at least 40 random bits, Crockford base32 without I, L, O, U, shown as XXXXX-XXXXX', () => {
+  const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
   const seen = new Set<string>();
+  const perPosition = Array.from({ length: 10 }, () => new Set<string>());
   for (let i = 0; i < 2000; i++) {
     const c = newCode();
     assert.match(c, /^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/);
     seen.add(c);
+    [...c.replace('-', '')].forEach((ch, k) => perPosition[k].add(ch));
   }
   assert.equal(seen.size, 2000);
+  // The bits are measured, not read from a constant: every one of the 10 places takes all 32
+  // symbols over 2000 codes (a place drawn from fewer symbols, or fixed, fails; a uniform one
+  // misses a symbol with probability about 32 * (31/32)^2000 = 1e-26), so 10 x 5 = 50 bits.
+  const bits = perPosition.reduce((a, p) => a + Math.log2(p.size), 0);
+  for (const [k, p] of perPosition.entries()) assert.equal(p.size, ALPHABET.length, `place ${k + 1} takes all 32 symbols: ${[...p].sort().join('')}`);
+  assert.ok(bits >= 40, `${bits} bits`);
+  assert.equal(CODE_BITS, bits, 'CODE_BITS says what the codes carry');
 });
 
 test('codes: typed forms canonicalise; malformed ones name nothing unless any code is accepted', () => {

@@ -21,6 +21,7 @@ import { RawClient, api, capturedLogs, coordinator, newSession, socketUrl, statu
 import { StubMedia } from './support/stand-ins.js';
 import { STORES, dropPgSchemas, readOnlySqlite } from './support/stores.js';
 import { waitUntil } from './support/wait.js';
+import { LogEvent } from '../src/log/events.js';
 
 let srv: CoordinatorHandle | null = null;
 const workers: WorkerHandle[] = [];
@@ -74,7 +75,7 @@ test('a worker ends a job itself before the lease runs out, instead of computing
   await api(srv.url, `/api/sessions/${code}/jobs`, { body: { lines: ['Hang - Forever'] } });
   const job = await waitUntil(async () => (await api<JobJson[]>(srv!.url, `/api/sessions/${code}/jobs?state=failed`)).body[0], 5000, 'the job failed');
   assert.match(job.last_error ?? '', /^Job timed out after 1 s$/, 'failed by the worker, not by the lease');
-  assert.equal(logs.lines.filter((l) => l.msg === 'job lease expired').length, 0);
+  assert.equal(logs.lines.filter((l) => l.msg === LogEvent.jobLeaseExpired).length, 0);
   assert.equal(closes, 0, 'the worker socket was never dropped');
   assert.equal((await status(srv.url, code)).worker_count, 1);
 });

@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, test } from 'node:test';
 import type { CoordinatorHandle } from '../src/coordinator/server.js';
-import type { Media } from '../src/media/media.js';
+import type { FetchedAudio, JobContext, Media } from '../src/media/media.js';
+import type { DownloadPayload, GenrePayload, GenreResultData } from '../src/protocol/messages.js';
 import type { WorkerHandle } from '../src/worker/worker.js';
 import { RawClient, api, coordinator, newSession, socketUrl, status, stubWorker } from './support/coordinator.js';
 import { waitUntil } from './support/wait.js';
@@ -219,12 +220,18 @@ for (const kind of STORES) {
     assert.match(String(warn.message), /Jobs are still active/);
   });
 
-  test(`[${kind.name}] a genre start sends one fetch_genre job to one worker, then queues its tracks minus those already stored`, { skip: kind.skip }, async () => {
+  test(`[${kind.name}] a genre start sends one fetch_genre job to one worker, then queues its tracks minus those already stored, cut to the requested count`, { skip: kind.skip }, async () => {
     srv = await coordinator({}, kind);
     const code = await newSession(srv.url);
-    // StubMedia returns https://www.youtube.com/watch?v=g0..g{n-1}; these ids are not 11 characters, so
-    // the track key is the URL. Store one of them first.
-    const genreMedia: Media = new StubMedia();
+    // This stand-in returns twice the limit (https://www.youtube.com/watch?v=g0..g{2n-1}), more than
+    // a worker should, so the coordinator's cut to the requested count is what keeps it to 4;
+    // these ids are not 11 characters, so the track key is the URL. Store one of them first.
+    const genreMedia: Media = new (class extends StubMedia {
+      override async fetchGenre(p: GenrePayload): Promise<GenreResultData> {
+        const n = 2 * (p.limit ?? 3);
+        return { genre: p.genre, tracks: Array.from({ length: n }, (_, i) => ({ youtube_url: `https://www.youtube.com/watch?v=g${i}` })) };
+      }
+    })();
     const w = await spawnWorker(code, { name: 'g', media: genreMedia });
     void w;
     await api(srv.url, `/api/sessions/${code}/jobs`, { body: { lines: ['https://www.youtube.com/watch?v=g1'] } });
@@ -237,21 +244,33 @@ for (const kind of STORES) {
     assert.equal(genre.length, 1);
     assert.deepEqual(genre[0].payload, { job_type: 'fetch_genre', genre: 'lofi', limit: 4, quality_config: null });
     const urls = jobs.filter((j) => j.kind === 'download').map((j) => j.payload.youtube_url);
-    // g1 was already stored; 4 asked for, the stub returned g0..g3, so g0, g2, g3 are new.
-    assert.deepEqual(urls.sort(), ['https://www.youtube.com/watch?v=g0', 'https://www.youtube.com/watch?v=g1', 'https://www.youtube.com/watch?v=g2', 'https://www.youtube.com/watch?v=g3']);
+    // g1 was already stored; 4 asked for, the stand-in returned g0..g7: the first 4 new ones
+    // (g0, g2, g3, g4) are queued, g5..g7 cut.
+    assert.deepEqual(urls.sort(), ['g0', 'g1', 'g2', 'g3', 'g4'].map((g) => `https://www.youtube.com/watch?v=${g}`));
     assert.ok(jobs.every((j) => j.state === 'done'));
   });
 
   test(`[${kind.name}] status shows throughput and an ETA while work remains`, { skip: kind.skip }, async () => {
     srv = await coordinator({}, kind);
     const code = await newSession(srv.url);
-    await spawnWorker(code, { delayMs: 60 });
+    // The worker's jobs wait on a gate we hold shut once 3 are done, so the queue cannot drain
+    // before the status is read: the ETA is always checked, on a queue with work left.
+    const gate = { open: true };
+    await spawnWorker(code, { delayMs: 60, media: new (class extends StubMedia {
+      override async fetch(p: DownloadPayload, ctx: JobContext): Promise<FetchedAudio> {
+        while (!gate.open) await sleep(20, ctx.signal);
+        return super.fetch(p, ctx);
+      }
+    })() });
     await api(srv.url, `/api/sessions/${code}/jobs`, { body: { lines: lines(15) } });
     const st = await waitUntil(async () => {
       const s = await status(srv!.url, code);
+      if (s.queue.done >= 3) gate.open = false;
       return s.queue.done >= 3 && s;
     }, 5000, 'some done');
+    assert.ok(st.queue.queued + st.queue.active > 0, `work left: ${JSON.stringify(st.queue)}`);
     assert.ok(st.throughput_per_min > 0);
-    if (st.queue.queued + st.queue.active > 0) assert.ok(typeof st.eta_s === 'number' && st.eta_s >= 0);
+    assert.ok(typeof st.eta_s === 'number' && st.eta_s > 0, `an ETA while work remains: ${st.eta_s}`);
+    gate.open = true;
   });
 }

@@ -10,6 +10,7 @@ import { afterEach, test } from 'node:test';
 import type { CoordinatorHandle } from '../src/coordinator/server.js';
 import { RawClient, api, capturedLogs, coordinator, goodResult, newSession, socketUrl } from './support/coordinator.js';
 import { waitUntil } from './support/wait.js';
+import { LogEvent } from '../src/log/events.js';
 
 let srv: CoordinatorHandle | null = null;
 const raws: RawClient[] = [];
@@ -46,7 +47,7 @@ test('a failure announced as rate_limited is queued again without counting an at
   const [job] = await jobsOf(code);
   assert.equal(job.attempts, 0);
   assert.equal(job.state, 'active');
-  assert.equal(logs.lines.filter((l) => l.msg === "job met the source's limits on its worker; queued again, not counted as an attempt").length, 3);
+  assert.equal(logs.lines.filter((l) => l.msg === LogEvent.jobRateLimitedRequeued).length, 3);
   c.send(goodResult(jobId));
   await waitUntil(async () => (await jobsOf(code))[0].state === 'done', 3000, 'done');
 });

@@ -5,7 +5,7 @@
  * 1e-5 tolerance, bit-identical vectors on repeated runs, and the too-short error.
  * The regression fixtures are found via CHAARFM_ESSENTIA_FIXTURES or
  * ../shared/fixtures/essentia-regression next to the package; the test skips, saying so,
- * when they are absent.
+ * when they are absent. Every test here decodes with ffmpeg and skips, saying so, without one.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -17,8 +17,7 @@ import { after, before, test } from 'node:test';
 import { createEmbedder } from '../src/embed/create-embedder.js';
 import type { Embedder } from '../src/embed/embedder.js';
 import { AudioTooShortError } from '../src/embed/wasm-embedder.js';
-
-
+import { ffmpegSkip as skip } from './support/ffmpeg.js';
 
 /** A chord plus a decaying 55 Hz kick, `seconds` long, 44.1 kHz stereo 16-bit WAV. */
 function makeClip(file: string, seconds: number): void {
@@ -30,16 +29,17 @@ let dir: string;
 let bundled: Embedder;
 
 before(async () => {
+  if (skip) return;
   dir = await mkdtemp(path.join(tmpdir(), 'chaarfm-fidelity-'));
   bundled = await createEmbedder({ backend: 'wasm', threads: 1 });
 });
 
 after(async () => {
   await bundled?.close();
-  await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test("reproduces Essentia's MusiCNN regression (vignesh.wav, genre_dortmund, model/Sigmoid) within 1e-5", async (t) => {
+test("reproduces Essentia's MusiCNN regression (vignesh.wav, genre_dortmund, model/Sigmoid) within 1e-5", { skip }, async (t) => {
   const fx = fixturesDir();
   if (!fx) return t.skip('Essentia regression fixtures not found (set CHAARFM_ESSENTIA_FIXTURES)');
   const first = await checkEssentiaRegression(createEmbedder, 'wasm', fx);
@@ -48,7 +48,7 @@ test("reproduces Essentia's MusiCNN regression (vignesh.wav, genre_dortmund, mod
   assert.deepEqual(again.vector, first.vector);
 });
 
-test('the same file twice gives a bit-identical 200-d vector', async () => {
+test('the same file twice gives a bit-identical 200-d vector', { skip }, async () => {
   const file = path.join(dir, 'chord-8s.wav');
   makeClip(file, 8);
   const a = await bundled.embed(file);
@@ -59,7 +59,7 @@ test('the same file twice gives a bit-identical 200-d vector', async () => {
   assert.deepEqual(Buffer.from(b.vector.buffer), Buffer.from(a.vector.buffer));
 });
 
-test('rejects audio shorter than one patch with the decoded duration in the message', async () => {
+test('rejects audio shorter than one patch with the decoded duration in the message', { skip }, async () => {
   const file = path.join(dir, 'short-2s.wav');
   makeClip(file, 2);
   await assert.rejects(

@@ -5,6 +5,7 @@
  * (one thread or two), streams and paths agree, abort and close() work, NaN outputs are
  * rejected, and the backend choice explains itself. Nothing here depends on speed: the lag
  * bound is generous and only guards against the CPU work landing on the main thread.
+ * The tests that decode audio skip, saying so, without ffmpeg.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -19,6 +20,7 @@ import { createEmbedder, describeBackend } from '../src/embed/create-embedder.js
 import type { EmbedProgress } from '../src/embed/embedder.js';
 import { WasmEmbedder } from '../src/embed/wasm-embedder.js';
 import { RowMean } from '../src/embed/wasm-embedder-thread.js';
+import { ffmpegSkip as skip } from './support/ffmpeg.js';
 
 let dir: string;
 let ffmpeg: string;
@@ -35,6 +37,7 @@ function makeClip(file: string, seconds: number, root = 220): void {
 const bits = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 before(async () => {
+  if (skip) return;
   ffmpeg = await resolveFfmpeg();
   dir = await mkdtemp(path.join(tmpdir(), 'chaarfm-wasm-embedder-'));
   makeClip(clip('a-60s.mp3'), 60);
@@ -45,10 +48,10 @@ before(async () => {
 
 after(async () => {
   await embedder?.close();
-  await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test('the event loop keeps ticking while a 60 s clip is embedded', async () => {
+test('the event loop keeps ticking while a 60 s clip is embedded', { skip }, async () => {
   let maxLag = 0;
   let last = performance.now();
   const tick = setInterval(() => {
@@ -73,7 +76,7 @@ test('the event loop keeps ticking while a 60 s clip is embedded', async () => {
   assert.equal(inference.at(-1), 1);
 });
 
-test('concurrent embeds give the same vectors as sequential ones, on one thread or two', async () => {
+test('concurrent embeds give the same vectors as sequential ones, on one thread or two', { skip }, async () => {
   const files = [clip('b-6s.wav'), clip('c-9s.flac')];
   const seq = [];
   for (const f of files) seq.push(await embedder.embed(f));
@@ -92,14 +95,14 @@ test('concurrent embeds give the same vectors as sequential ones, on one thread 
   assert.notDeepEqual(bits(seq[0].vector), bits(seq[1].vector));
 });
 
-test('a readable stream gives the same vector as the file path', async () => {
+test('a readable stream gives the same vector as the file path', { skip }, async () => {
   const fromPath = await embedder.embed(clip('b-6s.wav'));
   const fromStream = await embedder.embed(createReadStream(clip('b-6s.wav')));
   assert.deepEqual(bits(fromStream.vector), bits(fromPath.vector));
   assert.equal(fromStream.duration, fromPath.duration);
 });
 
-test('abort rejects with an AbortError and leaves the embedder usable', async () => {
+test('abort rejects with an AbortError and leaves the embedder usable', { skip }, async () => {
   const ac = new AbortController();
   const p = embedder.embed(clip('a-60s.mp3'), {
     signal: ac.signal,
@@ -123,12 +126,12 @@ test('the mean adds rows in order in float32, as numpy mean(axis=0) does on floa
   assert.equal(new RowMean(1).add(new Float32Array([Infinity]), 1), false);
 });
 
-test('rejects a NaN output instead of returning a NaN vector', async () => {
+test('rejects a NaN output instead of returning a NaN vector', { skip }, async () => {
   const patches = new Float32Array(187 * 96).fill(NaN);
   await assert.rejects(embedder.embedPatches(patches), /MusiCNN output model\/dense\/BiasAdd contains NaN or Inf values \(patch 1\)/);
 });
 
-test('close() fails jobs in flight, stops the threads and refuses new work', async () => {
+test('close() fails jobs in flight, stops the threads and refuses new work', { skip }, async () => {
   const e = (await createEmbedder({ backend: 'wasm', threads: 2 })) as WasmEmbedder;
   assert.equal(e.threadCount, 2);
   const running = assert.rejects(e.embed(clip('a-60s.mp3')), /The embedder was closed/);
@@ -139,7 +142,7 @@ test('close() fails jobs in flight, stops the threads and refuses new work', asy
   await assert.rejects(e.embed(clip('b-6s.wav')), /The embedder is closed/);
 });
 
-test('a process exits on its own after close(), even with a job in flight', async () => {
+test('a process exits on its own after close(), even with a job in flight', { skip }, async () => {
   const mod = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'embed', 'create-embedder.js');
   const script = `
     const { createEmbedder } = await import(${JSON.stringify(mod)});

@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync, spawn } from 'node:child_process';
 import { JobError } from '../src/worker/job-error.js';
 import { createLogger } from '../src/log/logger.js';
+import { LogEvent, isLogEvent, logEventMessage } from '../src/log/events.js';
+import { userCacheDir } from '../src/util/user-cache.js';
 import { ageDays, namesOutdatedExtractor, releaseDate } from '../src/media/ytdlp-update.js';
 import {
   YtDlpUnavailableError,
@@ -103,11 +105,9 @@ test('maps platforms to the yt-dlp release assets', () => {
   assert.equal(releaseAssetName('freebsd', 'x64'), null);
 });
 
-test('puts the cache in the platform cache folder', () => {
+test('puts the cache in the user cache folder (src/util/user-cache.js, tested in util-user-cache.test.ts)', () => {
+  assert.equal(cacheDir, userCacheDir);
   assert.equal(cacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' }, 'linux'), join('/x/cache', 'chaarfm-worker'));
-  assert.equal(cacheDir({ HOME: '/home/u' }, 'linux'), join('/home/u', '.cache', 'chaarfm-worker'));
-  assert.equal(cacheDir({ HOME: '/Users/u' }, 'darwin'), join('/Users/u', 'Library', 'Caches', 'chaarfm-worker'));
-  assert.equal(cacheDir({ LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32'), join('C:\\Users\\u\\AppData\\Local', 'chaarfm-worker'));
 });
 
 test('reads the hash of one asset from a SHA2-256SUMS file', () => {
@@ -272,7 +272,8 @@ test('skips a yt-dlp on PATH older than 90 days, saying why, for the cached copy
   assert.match(found.skipped ?? '', /yt-dlp on PATH \(.*\/bin\/yt-dlp\) is 2023\.03\.04, 1368 days old \(over 90\)/);
   const warn = lines().filter((l) => l.level === 'warn');
   assert.equal(warn.length, 1);
-  assert.match(warn[0].msg, /2023\.03\.04, 1368 days old \(over 90\): skipped for the cached download \(--yt-dlp PATH to use it anyway\)/);
+  assert.ok(isLogEvent(warn[0].msg, LogEvent.ytdlpPathSkipped), warn[0].msg);
+  assert.match(warn[0].msg, /: yt-dlp on PATH \(.*\) is 2023\.03\.04, 1368 days old \(over 90\)$/);
   assert.deepEqual(hits, [], 'a copy checked yesterday is not checked again');
   assert.deepEqual(await findYtDlp({ explicitPath: old, env, now }), { path: old, source: '--yt-dlp' });
   // with no cached copy and no release to be had, the old one is used after all, saying so
@@ -283,7 +284,7 @@ test('skips a yt-dlp on PATH older than 90 days, saying why, for the cached copy
   assert.equal(stale.path, old);
   assert.equal(stale.source, 'PATH');
   assert.match(stale.skipped ?? '', /1368 days old/);
-  assert.ok(l2.lines().some((l) => l.level === 'warn' && /downloading yt-dlp failed \(.*HTTP 404\); using the old one on PATH after all/.test(l.msg)));
+  assert.ok(l2.lines().some((l) => l.level === 'warn' && isLogEvent(l.msg, LogEvent.ytdlpStaleAfterAll) && /HTTP 404/.test(l.msg)));
   // a recent one on PATH is used
   const fresh = await exe(bin, 'yt-dlp', versionScript('2026.11.20'));
   assert.deepEqual(await findYtDlp({ env, platform: 'linux', arch: 'x64', now }), { path: fresh, source: 'PATH' });
@@ -314,7 +315,7 @@ test('a cached copy checked over a week ago: unchanged release touches it, a new
   assert.equal(await readFile(cached, 'utf8'), NEW);
   assert.equal(await ytdlpVersion(cached), '2099.02.02', 'the remembered version is dropped with the old file');
   assert.deepEqual(await readdir(join(d, 'chaarfm-worker')), ['yt-dlp'], 'no temp file left');
-  assert.ok(lines().some((l) => l.msg === 'yt-dlp updated in the cache folder' && l.version === '2099.02.02'));
+  assert.ok(lines().some((l) => l.msg === LogEvent.ytdlpUpdated && l.version === '2099.02.02'));
 });
 
 test('a failed check or a tampered new build keeps the old copy and says so', { skip: !posix }, async () => {
@@ -372,5 +373,5 @@ test('after a failure naming an outdated extractor the cached copy is checked at
   hits = [];
   assert.equal(await refreshAfterOutdatedFailure({ path: '/usr/bin/yt-dlp', source: 'PATH' }, { ...opts, log }), null);
   assert.deepEqual(hits, []);
-  assert.match(lines()[0].msg, /\/usr\/bin\/yt-dlp, from PATH\) says its extractor is out of date; update it/);
+  assert.equal(lines()[0].msg, logEventMessage(LogEvent.ytdlpOutdatedUpdateIt, '/usr/bin/yt-dlp, from PATH'));
 });

@@ -7,12 +7,15 @@
  * a stand-in that records being run: `--help` (first run: it unpacks into the cache), `doctor`,
  * `vectorize` on the native addon and on the bundled WASM backend, and a real job: a local
  * coordinator queues a generated track served over HTTP, the executable's worker downloads it
- * with the real yt-dlp and sends back the same vector `vectorize` prints. Needs ffmpeg, yt-dlp
+ * with the real yt-dlp and sends back the same vector `vectorize` prints; several first runs at
+ * once on an empty cache (one consistent tree); and `serve` from the executable on SQLite (a
+ * real HTTP request, the executable's worker connecting). Needs ffmpeg, yt-dlp
  * and the native build's tools; skips saying so without them, unless CHAARFM_REQUIRE_NATIVE=1.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,7 +25,7 @@ import { startCoordinator, type CoordinatorHandle } from '../src/coordinator/ser
 import { api, newSession } from './support/coordinator.js';
 import { waitUntil } from './support/wait.js';
 import { CODECS, MediaServer, makeMusicClip } from './support/media-server.js';
-import { explain, noCompilerEnv, run, timeToConnected, type NoCompiler } from './support/ship.js';
+import { explain, noCompilerEnv, run, runAsync, startServe, timeToConnected, type NoCompiler } from './support/ship.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const has = (cmd: string, arg: string) => spawnSync(cmd, [arg]).status === 0;
@@ -100,6 +103,56 @@ test('from an empty folder the executable runs --help, doctor and vectorize on i
   assert.equal(line.backend, 'native');
   assert.equal(line.vector.length, 200);
   nativeVector = line.vector;
+  assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
+});
+
+/** Every file under `dir` (relative path, mode, sha256), sorted: two unpacked trees compare equal. */
+function treeDigest(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(p, r);
+      else out.push(`${r} ${(statSync(p).mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
+
+test('several first runs at once on an empty cache all work and leave one complete tree, equal to a single run\'s', { skip }, async () => {
+  const cache = join(dir, 'cache-race');
+  const N = 4;
+  // started together: each finds no tree, unpacks into a folder of its own, and one rename wins
+  const runs = await Promise.all(Array.from({ length: N }, () => runAsync(exe, ['doctor', '--json'], { cwd: dirname(exe), env: { ...env, CHAARFM_EXE_CACHE: cache }, timeoutMs: 180_000 })));
+  for (const r of runs) {
+    assert.equal(r.status, 0, `exit ${r.status ?? r.signal}: ${r.stderr.slice(-2000)}`);
+    const report = JSON.parse(r.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
+    assert.match(report.checks.find((c) => c.name === 'backend')!.detail, /^native: native addon loaded from /);
+  }
+  const left = readdirSync(cache);
+  assert.equal(left.length, 1, `one tree and no temp folder left: ${left.join(', ')}`);
+  const single = readdirSync(env.CHAARFM_EXE_CACHE!);
+  assert.deepEqual(left, single, 'the same tree name as a single first run');
+  assert.ok(existsSync(join(cache, left[0], '.complete')));
+  assert.deepEqual(treeDigest(join(cache, left[0])), treeDigest(join(env.CHAARFM_EXE_CACHE!, single[0])), 'the same files, modes and bytes as a single first run');
+  assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
+});
+
+test('serve runs from the executable on SQLite: a real HTTP request and the executable\'s worker connects', { skip }, async (t) => {
+  const serve = await startServe(exe, ['serve', '--port', '0', '--db', join(dir, 'exe-serve.db')], { env, cwd: dirname(exe) });
+  try {
+    const code = await newSession(serve.url);
+    const st = await api<{ code: string; status: string }>(serve.url, `/api/sessions/${code}`);
+    assert.equal(st.status, 200, JSON.stringify(st.body));
+    assert.equal(st.body.code, code);
+    const ms = await timeToConnected(exe, ['--url', serve.url, '--code', code, '--jobs', '1', '--log-format', 'json'], { env, cwd: dirname(exe) });
+    t.diagnostic(`executable serve + worker: launch to "connected" in ${ms.toFixed(0)} ms`);
+  } finally {
+    await serve.stop();
+  }
+  assert.ok(existsSync(join(dir, 'exe-serve.db')), 'the SQLite file was written');
   assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
 });
 

@@ -5,9 +5,15 @@
  * an empty folder with `npm install --ignore-scripts` and `npx chaarfm-worker` run there with
  * every compiler and build tool replaced by a stand-in that records being run: `--help`,
  * `doctor`, `vectorize` on a generated clip (native backend from the prebuild), a connection
- * to a local coordinator (timed), and, with the prebuild removed, the WASM fallback that says
- * why. Needs ffmpeg and the native build's tools (for the prebuild); skips saying so without
- * them, unless CHAARFM_REQUIRE_NATIVE=1.
+ * to a local coordinator (timed), `serve` from the installed package (PostgreSQL: a real HTTP
+ * request and the installed worker connecting; SQLite on node:sqlite, which needs no install step), and,
+ * with the prebuild removed, the WASM fallback that says why.
+ * The guard's empty record means something because two checks show it can fill: the installed
+ * package's own compile path (build:from-source) reaches a stand-in, and the install steps npm
+ * would run without --ignore-scripts are listed (none of the package's own; the dependencies'
+ * are named, as the README names them).
+ * Needs ffmpeg and the native build's tools (for the prebuild); skips saying so without them,
+ * unless CHAARFM_REQUIRE_NATIVE=1.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,8 +25,10 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeClip } from '../src/audio/synth-clip.js';
 import { startCoordinator, type CoordinatorHandle } from '../src/coordinator/server.js';
-import { newSession } from './support/coordinator.js';
-import { explain, noCompilerEnv, npmChildEnv, run, timeToConnected, type NoCompiler } from './support/ship.js';
+import { api, newSession } from './support/coordinator.js';
+import { explain, noCompilerEnv, npmChildEnv, packagesWithInstallSteps, run, startServe, timeToConnected, type NoCompiler } from './support/ship.js';
+import { dropPgSchemas, freshPgUrl, pgSkip } from './support/stores.js';
+import { LogEvent } from '../src/log/events.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PLATFORM = `${process.platform}-${process.arch}`;
@@ -74,6 +82,7 @@ before(async () => {
 
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
+  await dropPgSchemas();
 });
 
 const chaarfm = (args: string[], timeoutMs = 120_000) => run(npx, ['--no-install', 'chaarfm-worker', ...args], { cwd: app, env: guard.env, timeoutMs });
@@ -137,12 +146,71 @@ test('the installed worker connects to a local coordinator', { skip }, async (t)
   }
 });
 
+test('the compiler guard can fail: the installed package\'s own native build reaches a stand-in', { skip }, () => {
+  // A guard of its own (the shared one must stay empty), and a user cache of its own for the
+  // build tools build:from-source installs (cmake-js from the npm cache).
+  const probe = noCompilerEnv(join(dir, 'probe'));
+  const home = join(dir, 'probe', 'home');
+  mkdirSync(home, { recursive: true });
+  const env = { ...probe.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), npm_config_prefer_offline: 'true' };
+  const b = run(process.execPath, [join(pkg, 'scripts', 'build-from-source.mjs')], { cwd: pkg, env, timeoutMs: 300_000 });
+  assert.notEqual(b.status, 0, `build:from-source cannot succeed with stand-in build tools: ${explain(b)}`);
+  assert.ok(probe.touched().includes('cmake'), `the stand-in cmake recorded the build: ${JSON.stringify(probe.touched())}\n${explain(b)}`);
+  assert.match(b.stderr, /build:from-source: the native build failed/);
+  assert.ok(!existsSync(join(pkg, 'build', 'Release', 'chaarfm.node')), 'no addon was built');
+  rmSync(join(pkg, 'build'), { recursive: true, force: true }); // cmake-js's empty build folder
+});
+
+test('install steps: the package has none of its own; npm would run only the optional ffmpeg-static\'s', { skip }, () => {
+  const own = (JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json']).stdout) as { scripts?: Record<string, string> }).scripts ?? {};
+  assert.deepEqual(['preinstall', 'install', 'postinstall', 'prepare'].filter((k) => k in own), [], 'no install step in the published package.json');
+  assert.ok(!entries.includes('package/binding.gyp'), 'no binding.gyp (npm would run node-gyp for one)');
+  // Without --ignore-scripts npm would run only ffmpeg-static's (an ffmpeg download; optional,
+  // so npm drops the package where it fails). SQLite is node:sqlite, built into Node. The
+  // README's Install section says so.
+  const steps = packagesWithInstallSteps(join(app, 'node_modules'));
+  const optional = existsSync(join(app, 'node_modules', 'ffmpeg-static')) ? ['ffmpeg-static'] : [];
+  assert.deepEqual(steps, optional);
+});
+
+test('serve runs from the installed package on PostgreSQL: a real HTTP request, and the installed worker connects', { skip: skip || pgSkip || false }, async (t) => {
+  const serve = await startServe(npx, ['--no-install', 'chaarfm-worker', 'serve', '--port', '0', '--db', freshPgUrl()], { env: guard.env, cwd: app });
+  try {
+    const code = await newSession(serve.url);
+    const st = await api<{ code: string; status: string; queue: Record<string, number> }>(serve.url, `/api/sessions/${code}`);
+    assert.equal(st.status, 200, JSON.stringify(st.body));
+    assert.equal(st.body.code, code);
+    const page = await fetch(`${serve.url}/ingest`);
+    assert.equal(page.status, 200);
+    const ms = await timeToConnected(npx, ['--no-install', 'chaarfm-worker', '--url', serve.url, '--code', code, '--jobs', '1', '--log-format', 'json'], { env: guard.env, cwd: app });
+    t.diagnostic(`installed serve + worker: launch to "connected" in ${ms.toFixed(0)} ms`);
+  } finally {
+    await serve.stop();
+  }
+  assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
+});
+
+test('serve runs from a --ignore-scripts install on SQLite (node:sqlite): a real HTTP request, and the file is written', { skip }, async () => {
+  const db = join(dir, 'serve.db');
+  const serve = await startServe(npx, ['--no-install', 'chaarfm-worker', 'serve', '--port', '0', '--db', db], { env: guard.env, cwd: app });
+  try {
+    const code = await newSession(serve.url);
+    const st = await api<{ code: string; status: string }>(serve.url, `/api/sessions/${code}`);
+    assert.equal(st.status, 200, JSON.stringify(st.body));
+    assert.equal(st.body.code, code);
+  } finally {
+    await serve.stop();
+  }
+  assert.ok(existsSync(db), 'the SQLite file was written');
+  assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
+});
+
 test('without the prebuild, the WASM fallback says why and gives the same vector', { skip }, () => {
   rmSync(join(pkg, 'prebuilds'), { recursive: true, force: true });
   assert.ok(!existsSync(join(pkg, 'build')), 'no local build in the installed copy');
   const v = chaarfm(['vectorize', '--verbose', clip], 180_000);
   assert.equal(v.status, 0, explain(v));
-  assert.match(v.stderr, /using the portable wasm backend.*no addon built for/, 'one line saying why');
+  assert.match(v.stderr, new RegExp(`${LogEvent.portableBackend}.*no addon built for`), 'one line saying why');
   const line = JSON.parse(v.stdout.trim()) as { vector: number[]; backend: string };
   assert.equal(line.backend, 'wasm');
   assert.equal(line.vector.length, 200);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { MAX_FRAME_BYTES } from '../src/protocol/messages.js';
+import { LogEvent, isLogEvent } from '../src/log/events.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../src/worker/worker.js';
 import { FakeServer, resultsOf } from './support/fake-server.js';
 import { StubEmbedder, StubMedia } from './support/stand-ins.js';
@@ -72,12 +73,10 @@ test('ping is answered with pong', async () => {
 
 test('progress frames are sent at most twice a second', async () => {
   const { peer } = await setup({ embedder: new StubEmbedder({ delayMs: 1500 }), media: new StubMedia({ delayMs: 300, progressSteps: 30 }) });
-  const times: number[] = [];
-  peer.ws.on('message', (d) => {
-    if (JSON.parse(d.toString()).type === 'progress') times.push(Date.now());
-  });
+  const t0 = Date.now();
   server!.sendJob(peer, 'j-p', download);
   await server!.waitForMessage(peer, (m) => m.type === 'result', 10000);
+  const span = Date.now() - t0;
   const progress = peer.messages.filter((m) => m.type === 'progress');
   assert.ok(progress.length >= 2, `got ${progress.length} progress frames`);
   for (const p of progress) {
@@ -85,7 +84,13 @@ test('progress frames are sent at most twice a second', async () => {
     assert.equal(typeof p.stage, 'string');
     assert.ok(typeof p.fraction === 'number' && p.fraction >= 0 && p.fraction <= 1);
   }
-  for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 450, `gap ${times[i] - times[i - 1]} ms`);
+  // Frames sent at least 500 ms apart all fall within the job, which the test saw take `span`
+  // ms (from before the job went out to after its result came): so at most span/500 + 1 of
+  // them, however slow the machine (a load only lengthens span). Arrival gaps are not the
+  // sender's: a busy receiver takes two frames at once. 31 reports came in (30 download steps
+  // and the inference), so an unthrottled sender fails here; the throttle's own timing is
+  // tested with a clock of its own (worker-progress-throttle.test.ts).
+  assert.ok(progress.length <= Math.floor(span / 500) + 1, `${progress.length} progress frames in ${span} ms`);
 });
 
 test('garbage frames are ignored and the worker keeps working', async () => {
@@ -141,23 +146,21 @@ test('a second job while one is running is answered failed; the first still fini
 });
 
 test('pongs are answered while a slow job runs', async () => {
-  const { peer } = await setup({ embedder: new StubEmbedder({ delayMs: 1500 }) });
+  const { peer } = await setup({ embedder: new StubEmbedder({ delayMs: 3000 }) });
   server!.sendJob(peer, 'j-slow', download);
+  // Each ping is answered while the job is still running (no result yet): the property, with
+  // no bound on how fast, which a loaded machine could break.
   for (let i = 0; i < 5; i++) {
     const before = peer.messages.filter((m) => m.type === 'pong').length;
-    const t0 = Date.now();
     server!.sendRaw(peer, '{"type":"ping"}');
-    await server!.waitFor(() => peer.messages.filter((m) => m.type === 'pong').length > before, 2000, 'pong');
-    assert.ok(Date.now() - t0 < 1000);
-    await new Promise((r) => setTimeout(r, 100));
+    await server!.waitFor(() => peer.messages.filter((m) => m.type === 'pong').length > before || resultsOf(peer).length > 0, 5000, 'pong');
+    assert.equal(resultsOf(peer).length, 0, `pong ${i + 1} came while the job was running`);
   }
-  const pings = await new Promise<number>((resolve) => {
-    const t0 = Date.now();
-    peer.ws.once('pong', () => resolve(Date.now() - t0));
+  await new Promise<void>((resolve) => {
+    peer.ws.once('pong', () => resolve());
     peer.ws.ping();
   });
-  assert.ok(pings < 1000, 'WebSocket-level ping answered');
-  assert.equal(resultsOf(peer).length, 0, 'job still running');
+  assert.equal(resultsOf(peer).length, 0, 'the WebSocket-level ping was answered while the job was running');
   await server!.waitForMessage(peer, (m) => m.type === 'result', 5000);
 });
 
@@ -269,7 +272,8 @@ test('the default yt-dlp media: --yt-dlp-arg values reach yt-dlp, and a yt-dlp w
   const warnings = () => lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
   const warns = await waitUntil(() => warnings().length > 0 && warnings(), 20_000, 'the runtime warning');
   assert.equal(warns.length, 1);
-  assert.match(warns[0].msg, /^yt-dlp 2023\.03\.04 at .*yt-dlp has no --js-runtimes, so it cannot solve YouTube's JavaScript challenges: .*; use a current yt-dlp$/);
+  assert.ok(isLogEvent(warns[0].msg, LogEvent.ytdlpNoJsRuntime), warns[0].msg);
+  assert.match(warns[0].msg, /: yt-dlp 2023\.03\.04 at .*yt-dlp has no --js-runtimes, so it cannot solve YouTube's JavaScript challenges: .*; use a current yt-dlp$/);
   server!.sendJob(peer, 'j-args', { artist: null, title: null, youtube_url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', table_name: null });
   const r = await server!.waitForMessage(peer, (m) => m.type === 'result');
   assert.equal(r.status, 'success', JSON.stringify(r));

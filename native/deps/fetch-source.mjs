@@ -20,9 +20,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { userCacheDir } from '../../src/util/user-cache.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const manifest = JSON.parse(readFileSync(path.join(here, 'sources.json'), 'utf8'));
@@ -34,10 +34,7 @@ function fail(msg) {
 
 function cacheRoot() {
   if (process.env.CHAARFM_DEPS_CACHE) return path.resolve(process.env.CHAARFM_DEPS_CACHE);
-  const home = process.env.HOME || process.env.USERPROFILE || os.homedir();
-  if (process.platform === 'win32') return path.join(process.env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'chaarfm-worker', 'deps');
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'chaarfm-worker', 'deps');
-  return path.join(process.env.XDG_CACHE_HOME || path.join(home, '.cache'), 'chaarfm-worker', 'deps');
+  return path.join(userCacheDir(), 'deps');
 }
 
 function sha256(file) {

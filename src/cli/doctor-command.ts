@@ -7,6 +7,7 @@
  */
 import { access, constants, mkdir } from 'node:fs/promises';
 import { jobRoot } from '../util/job-dirs.js';
+import { firstLine } from '../util/values.js';
 import { VERSION } from '../version.js';
 import { parseEnumFlag, parseStringFlag } from './options.js';
 import { rawFlagValue } from './raw-args.js';
@@ -21,7 +22,6 @@ export interface Check {
   warning?: boolean;
 }
 
-const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 async function writable(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });

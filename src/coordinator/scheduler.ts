@@ -309,7 +309,7 @@ export class Scheduler {
       const notCounted = frame.status === 'failed' && this.sourceLimited.get(peer) === job.id;
       this.sourceLimited.delete(peer);
       if (failure !== null && notCounted && (await this.store.requeueFront(job.id, peer.token))) {
-        this.log.info('job met the source\'s limits on its worker; queued again, not counted as an attempt', { job: job.id, label: job.label, error: failure });
+        this.log.info(LogEvent.jobRateLimitedRequeued, { job: job.id, label: job.label, error: failure });
         s.pageLog(`${job.label}: ${failure}; the source limits ${this.workerName(peer)}, so it is queued again (not counted as an attempt)`, 'warning');
       } else if (failure !== null) {
         peer.failed++;

@@ -4,6 +4,8 @@
  * genre job's track list, a failure's reason), and the `hello` our workers add. Each check
  * returns the cleaned value or an Error whose message is the logged reason for refusing it.
  */
+import { isObj } from '../util/values.js';
+
 export const VECTOR_LENGTH = 200;
 /** Tracks a genre result may carry (the worker takes at most 200 search entries). */
 export const MAX_GENRE_TRACKS = 1000;
@@ -42,10 +44,6 @@ export interface WorkerInfo {
   backend: string;
   platform: string;
   jobs: number | null;
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function kind(v: unknown): string {

@@ -10,13 +10,10 @@ import type { WebSocket } from 'ws';
 import { LogEvent } from '../log/events.js';
 import type { Logger } from '../log/logger.js';
 import { preview } from '../util/preview.js';
+import { isObj } from '../util/values.js';
 import type { ResultFrame, Scheduler, WorkerPeer } from './scheduler.js';
 import type { SessionRow } from './store.js';
 import { checkHello } from './validate.js';
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Turn a `result` frame into the scheduler's shape; null when it carries no usable job id. */
 export function readResult(m: Record<string, unknown>): ResultFrame | null {

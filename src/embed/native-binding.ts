@@ -52,8 +52,8 @@ export interface GraphSpecJs {
 }
 
 export interface NativeInfo {
-  /** 'musicnn' for the real engine; 'stand-in' for a development build without it. */
-  engine: 'musicnn' | 'stand-in' | string;
+  /** The engine's name: 'musicnn' (native/src/addon.cc has no other). */
+  engine: string;
   napiVersion: number;
   /** The resampler and its SIMD variant, e.g. "sinc-medium (libsamplerate 0.2.2, reimplemented) avx512". */
   resampler: string;

@@ -21,7 +21,8 @@
 import type { Readable } from 'node:stream';
 import { resolveFfmpeg } from '../audio/ffmpeg.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { defaultThreads, ffmpegDecoder, type CreateEmbedderOptions } from './create-embedder.js';
+import { defaultThreads, type CreateEmbedderOptions } from './embedder-options.js';
+import { ffmpegDecoder } from './ffmpeg-decoder.js';
 import type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
 import { openModelFile } from './model-file.js';
 import { checkThreads } from './threads.js';
@@ -160,8 +161,6 @@ export async function createNativeEmbedder(binding: unknown, opts: CreateEmbedde
   const outputs = [model.outputNode, ...(model.tagsNode ? [model.tagsNode] : [])];
   const handle = b.createModel(graphToSpec(model.graph, outputs));
   const ffmpegPath = await resolveFfmpeg({ ffmpegPath: opts.ffmpegPath });
-  const info = b.info();
-  if (info.engine !== 'musicnn') log.warn('the native addon was built with a stand-in engine: its vectors are not MusiCNN', { engine: info.engine });
   return new NativeEmbedder({
     binding: b,
     model: handle,

@@ -14,6 +14,7 @@ export const LogEvent = {
   jobLeaseExpired: 'job lease expired',
   refusedResultNotHeld: 'refused a result for a job this socket does not hold',
   refusedResult: 'refused a result, nothing stored',
+  jobRateLimitedRequeued: "job met the source's limits on its worker; queued again, not counted as an attempt",
   refusedOversizeFrame: 'refused a frame over the size limit; closing the socket',
   ignoredBinaryFrame: 'ignored a binary frame (the protocol uses text frames)',
   ignoredNonJsonFrame: 'ignored a frame that is not JSON',
@@ -24,6 +25,12 @@ export const LogEvent = {
   jobStarted: 'job started',
   jobDone: 'job done',
   staleFoldersRemoved: 'removed temp folder(s) left by an earlier run',
+  ytdlpUpdated: 'yt-dlp updated in the cache folder',
+  ytdlpPathSkipped: 'skipped the yt-dlp on PATH for the cached download (--yt-dlp PATH to use it anyway)',
+  ytdlpStaleAfterAll: 'downloading yt-dlp failed; using the old one on PATH after all',
+  ytdlpOutdatedUpdateIt: 'yt-dlp says its extractor is out of date; update it (yt-dlp -U, pip install -U yt-dlp)',
+  ytdlpNoJsRuntime: 'yt-dlp cannot solve YouTube\'s JavaScript challenges',
+  portableBackend: 'using the portable wasm backend',
 } as const;
 
 export type LogEventName = (typeof LogEvent)[keyof typeof LogEvent];

@@ -20,8 +20,7 @@
 import type { GenrePayload, GenreResultData, QualityConfig } from '../protocol/messages.js';
 import { DOWNLOAD_FAILED, JobError } from '../worker/job-error.js';
 import type { JobContext } from './media.js';
-import { jobRun, jsRuntimeArgs, runYtDlp, ytdlpErrorReason } from './ytdlp-binary.js';
-import type { YtDlpRun } from './ytdlp-media.js';
+import { jobRun, jsRuntimeArgs, runYtDlp, ytdlpErrorReason, type YtDlpRun } from './ytdlp-binary.js';
 
 export type FullQualityConfig = Required<QualityConfig>;
 

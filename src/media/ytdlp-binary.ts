@@ -21,16 +21,17 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
+import { LogEvent, logEventMessage } from '../log/events.js';
 import { findOnPath, isExecutableFile } from '../util/executables.js';
 import { recordChild } from '../util/child-records.js';
 import type { JobContext } from './media.js';
 import { DOWNLOAD_FAILED, JobError } from '../worker/job-error.js';
+import { userCacheDir } from '../util/user-cache.js';
 import {
   FORCED_CHECK_MS,
   PATH_MAX_AGE_DAYS,
@@ -78,13 +79,8 @@ export function releaseAssetName(platform: NodeJS.Platform, arch: string): strin
   return null;
 }
 
-/** This package's cache folder for a platform. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  const home = env.HOME || env.USERPROFILE || homedir();
-  if (platform === 'win32') return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'chaarfm-worker');
-  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'chaarfm-worker');
-  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'chaarfm-worker');
-}
+/** This package's cache folder for a platform (src/util/user-cache.js). */
+export const cacheDir = userCacheDir;
 
 export { checksumFor } from './ytdlp-update.js';
 
@@ -149,7 +145,7 @@ export async function findYtDlp(opts: ResolveOptions = {}): Promise<YtDlpFound> 
   if (onPath && !skipped) return { path: onPath, source: 'PATH' };
   if (skipped && !warnedPath.has(skipped)) {
     warnedPath.add(skipped);
-    log.warn(`${skipped}: skipped for the cached download (--yt-dlp PATH to use it anyway)`);
+    log.warn(logEventMessage(LogEvent.ytdlpPathSkipped, skipped));
   }
   const notOnPath = skipped ? 'the one on PATH is skipped' : 'not on PATH';
 
@@ -180,7 +176,7 @@ export async function findYtDlp(opts: ResolveOptions = {}): Promise<YtDlpFound> 
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
     failedDownloads.set(dest, { at: now });
     if (stale) {
-      log.warn(`downloading yt-dlp failed (${why}); using the old one on PATH after all`, { path: onPath });
+      log.warn(logEventMessage(LogEvent.ytdlpStaleAfterAll, why), { path: onPath });
       return stale;
     }
     throw new YtDlpUnavailableError(`${notOnPath}, and downloading ${asset} failed: ${why}`, { cause: e });
@@ -193,7 +189,7 @@ async function checkCachedCopy(base: string, asset: string, dest: string, log: L
   try {
     const outcome = await once(dest, () => refreshCachedCopy(base, asset, dest));
     if (outcome === 'updated') {
-      log.info('yt-dlp updated in the cache folder', { path: dest, version: await ytdlpVersion(dest).catch(() => 'unknown') });
+      log.info(LogEvent.ytdlpUpdated, { path: dest, version: await ytdlpVersion(dest).catch(() => 'unknown') });
     } else log.debug('yt-dlp in the cache folder is the current release', { path: dest });
     return outcome;
   } catch (e) {
@@ -213,7 +209,7 @@ async function checkCachedCopy(base: string, asset: string, dest: string, log: L
 export async function refreshAfterOutdatedFailure(found: YtDlpFound, opts: ResolveOptions = {}): Promise<RefreshOutcome | null> {
   const log = opts.log ?? silentLogger;
   if (found.source !== 'cache') {
-    log.warn(`yt-dlp (${found.path}, from ${found.source}) says its extractor is out of date; update it (yt-dlp -U, pip install -U yt-dlp)`);
+    log.warn(logEventMessage(LogEvent.ytdlpOutdatedUpdateIt, `${found.path}, from ${found.source}`));
     return null;
   }
   const now = opts.now ?? Date.now();
@@ -338,6 +334,9 @@ export interface RunResult {
   errorLines: string[];
   stderrTail: string[];
 }
+
+/** A yt-dlp run as the media layer makes it (ytdlp-media.ts): the YouTube gate, the user's args, the job's options. */
+export type YtDlpRun = (args: string[], opts: Pick<RunOptions, 'onStdoutLine'> & { target: string }) => Promise<RunResult>;
 
 /** What every yt-dlp run of a job takes: the job's abort signal, its folder (for the record), stderr to its debug log. */
 export function jobRun(ctx: JobContext): Pick<RunOptions, 'signal' | 'recordIn' | 'onStderrLine'> {

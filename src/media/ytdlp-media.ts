@@ -54,9 +54,8 @@ import {
   runYtDlp,
   ytdlpErrorReason,
   ytdlpHasFlag,
-  type RunOptions,
-  type RunResult,
   type YtDlpFound,
+  type YtDlpRun,
 } from './ytdlp-binary.js';
 import { namesOutdatedExtractor } from './ytdlp-update.js';
 
@@ -83,9 +82,6 @@ export function parseTooLargeLine(line: string): number | null {
   const m = /^\[download\] File is larger than max-filesize \((\d+) bytes > \d+ bytes\)/.exec(line);
   return m ? Number(m[1]) : null;
 }
-
-/** A yt-dlp run as the media layer makes it: the YouTube gate, the user's args, the job's options. */
-export type YtDlpRun = (args: string[], opts: Pick<RunOptions, 'onStdoutLine'> & { target: string }) => Promise<RunResult>;
 
 export interface SizeLimits {
   minMb: number;

@@ -4,6 +4,7 @@
  * validation of every frame a server sends. All frames are text frames holding one JSON object.
  */
 import { preview } from '../util/preview.js';
+import { isObj } from '../util/values.js';
 
 /** Frames over this size are refused without parsing. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -110,10 +111,6 @@ export type ParsedFrame =
   | { ok: true; message: ServerMessage }
   /** `jobId` is set when the frame carried a usable job id, so a `failed` result can answer it. */
   | { ok: false; reason: string; jobId?: string };
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -15,6 +15,7 @@ import {
   type JobMessage,
   type WorkerMessage,
 } from '../protocol/messages.js';
+import { firstLine } from '../util/values.js';
 import { LEASE_HEADER, jobTimeoutFor, parseLeaseHeader } from '../protocol/lease.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { jobLabel, runJob, type JobOutcome, type JobRunnerDeps } from './job-runner.js';
@@ -48,10 +49,6 @@ export interface ConnectionEvents {
 }
 
 type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'stopped';
-
-function firstLine(s: string, max = 200): string {
-  return s.split('\n')[0].slice(0, max);
-}
 
 /** Best effort: pull a job id out of a frame too large to parse. */
 function sniffJobId(buf: Buffer): string | undefined {
@@ -313,7 +310,7 @@ function closeText(code: number, reason: string): string {
 /** Socket errors as one readable line, with the hint for the common cases. */
 export function describeSocketError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
-  const m = firstLine(err.message);
+  const m = firstLine(err.message, 200);
   if (code === 'ECONNREFUSED') return `connection refused (${m}); is the server running and the URL right?`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found (${m}); check the URL and your network`;
   if (code === 'ETIMEDOUT') return `connection timed out (${m})`;

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { BackendChoice, Embedder } from '../embed/embedder.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { LogEvent, logEventMessage } from '../log/events.js';
 import type { Media } from '../media/media.js';
 import { DEFAULT_SERVER_URL, keepaliveUrl, normaliseCode, normaliseServerUrl, workerSocketUrl } from '../protocol/url.js';
 import { jobRoot } from '../util/job-dirs.js';
@@ -143,7 +144,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       gate: new YouTubeGate({ gapMs: options.youtubeGapMs }),
     });
     // in the background: asking yt-dlp (two Python starts) must not hold up the start or Ctrl+C
-    void ytdlp.runtimeProblem().then((problem) => problem && log.warn(problem), () => {});
+    void ytdlp.runtimeProblem().then((problem) => problem && log.warn(logEventMessage(LogEvent.ytdlpNoJsRuntime, problem)), () => {});
     media = ytdlp;
   }
 

@@ -10,7 +10,8 @@ import { StubEmbedder, StubMedia } from './stand-ins.js';
 const stubborn: Media = {
   async fetch(_p, ctx) {
     ctx.onProgress('download', 0.1);
-    await new Promise((r) => setTimeout(r, 10000)); // ignores ctx.signal on purpose
+    // ignores ctx.signal on purpose, and outlasts any test: only an exit ends it
+    await new Promise((r) => setTimeout(r, 600_000));
     throw new Error('never');
   },
   async fetchGenre() {

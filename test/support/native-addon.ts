@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /** The built native addon for tests, or the reason its tests skip. */
-import { loadNativeAddon } from '../../src/embed/create-embedder.js';
+import { loadNativeAddon } from '../../src/embed/native-addon.js';
 import { asBinding, type Binding } from '../../src/embed/native-binding.js';
 
 export function loadTestBinding(): { binding?: Binding; skip: string | false } {

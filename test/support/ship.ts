@@ -6,7 +6,7 @@
  * launch to its first "connected" log line against a coordinator.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** Build tools that must never run while installing or running a shipped worker. */
@@ -68,6 +68,19 @@ export function explain(r: SpawnSyncReturns<string>): string {
   return `exit ${r.status ?? r.signal}${r.error ? ` (${r.error.message})` : ''}\nstdout: ${r.stdout?.slice(-2000)}\nstderr: ${r.stderr?.slice(-4000)}`;
 }
 
+/** Starts `cmd args` in a process group of its own, and a function that signals that group. */
+function spawnGroup(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }) {
+  const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const signalGroup = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // the group is gone
+    }
+  };
+  return { child, signalGroup };
+}
+
 /**
  * Starts `cmd args` (a worker with `--log-format json`) in its own process group, waits for its
  * first `connected` log line, stops the whole group with SIGINT (npx does not pass signals on
@@ -76,14 +89,7 @@ export function explain(r: SpawnSyncReturns<string>): string {
 export function timeToConnected(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const signalGroup = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-child.pid!, sig);
-      } catch {
-        // the group is gone
-      }
-    };
+    const { child, signalGroup } = spawnGroup(cmd, args, opts);
     let out = '';
     let ms: number | undefined;
     const timer = setTimeout(() => signalGroup('SIGKILL'), opts.timeoutMs ?? 60_000);
@@ -104,4 +110,89 @@ export function timeToConnected(cmd: string, args: string[], opts: { env: NodeJS
       else resolve(ms);
     });
   });
+}
+
+export interface ServeHandle {
+  url: string;
+  /** Everything it printed so far. */
+  output(): string;
+  /** SIGINT to its process group (npx does not pass signals on), SIGKILL after 5 s. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `cmd args` (a `serve` with `--port 0`) in its own process group and resolves with its
+ * URL once it logs that it listens; rejects with its output when it exits first.
+ */
+export function startServe(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<ServeHandle> {
+  return new Promise((resolve, reject) => {
+    const { child, signalGroup } = spawnGroup(cmd, args, opts);
+    let out = '';
+    let started = false;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const timer = setTimeout(() => signalGroup('SIGKILL'), opts.timeoutMs ?? 60_000);
+    const stop = async () => {
+      signalGroup('SIGINT');
+      const k = setTimeout(() => signalGroup('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(k);
+    };
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m && !started) {
+        started = true;
+        clearTimeout(timer);
+        resolve({ url: m[1], output: () => out, stop });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (!started) reject(new Error(`serve exited (${code ?? signal}) before listening:\n${out.slice(-3000)}`));
+    });
+  });
+}
+
+/** What `run` returned when it ended, for a child started with `spawn` (several at once). */
+export function runAsync(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
+
+/** The packages in `nodeModules` (scoped ones too) that npm would run an install step for. */
+export function packagesWithInstallSteps(nodeModules: string): string[] {
+  const out: string[] = [];
+  const visit = (dir: string) => {
+    for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+      if (name.startsWith('.')) continue;
+      const p = join(dir, name);
+      if (name.startsWith('@')) {
+        visit(p);
+        continue;
+      }
+      const file = join(p, 'package.json');
+      if (!existsSync(file)) continue;
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; scripts?: Record<string, string> };
+      const s = pkg.scripts ?? {};
+      // npm runs `node-gyp rebuild` for a binding.gyp when the package names no install step
+      if (s.preinstall || s.install || s.postinstall || existsSync(join(p, 'binding.gyp'))) out.push(pkg.name ?? name);
+      visit(join(p, 'node_modules'));
+    }
+  };
+  visit(nodeModules);
+  return out.sort();
 }

@@ -43,6 +43,15 @@ export async function freshPgStore(schema?: string): Promise<Store> {
   return PostgresStore.open(PG_URL, { schema: s, max: 4 });
 }
 
+/** A connection string for a fresh schema on the test PostgreSQL (dropped by dropPgSchemas). */
+export function freshPgUrl(): string {
+  const s = `t_${randomBytes(6).toString('hex')}`;
+  schemas.push(s);
+  const u = new URL(PG_URL);
+  u.searchParams.set('schema', s);
+  return u.toString();
+}
+
 export const STORES: StoreKind[] = [
   { name: 'sqlite', skip: false, open: async () => new SqliteStore(':memory:') },
   { name: 'postgres', skip: pgSkip ?? false, open: () => freshPgStore() },

@@ -4,8 +4,9 @@
  * audio work, two sockets) fed a few thousand seeded random and mutated frames by a fake
  * ChaarFM server: valid jobs, pings and genre fetches mutated at the JSON and byte level, wrong
  * types, huge numbers, deep nesting, odd unicode, long strings, binary and oversize frames,
- * duplicate ids and second jobs while one runs, plus pure noise. The expected answers come from
- * the protocol's own validator: each frame that carries a usable job id gets exactly one result
+ * duplicate ids and second jobs while one runs, plus pure noise. First, frames whose verdict
+ * is written by hand (support/worker-oracle.ts); then the expected answers come from the
+ * protocol's own validator: each frame that carries a usable job id gets exactly one result
  * (never two), each ping one pong, and after each batch a ping probe must come back (no hang).
  * Then frames that the WebSocket layer itself refuses (invalid UTF-8, over 16 MiB) close a
  * socket, the worker reconnects, and a valid job still gets the right vector. Replay a failure
@@ -17,12 +18,13 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { MAX_FRAME_BYTES, parseServerFrame } from '../../src/protocol/messages.js';
+import { MAX_FRAME_BYTES } from '../../src/protocol/messages.js';
 import { FakeServer, type Peer } from '../support/fake-server.js';
 import { vectorFor } from '../support/stand-ins.js';
 import { Child, STANDIN_CLI } from './support/fuzz-process.js';
 import { waitUntil } from '../support/wait.js';
 import { Rng, fuzzSeed, mutateFrame, oddValue, randomFrame, toFrame } from './support/fuzz-mutate.js';
+import { HAND_CASES, expectFor, type Expect } from './support/worker-oracle.js';
 
 const FRAMES = Number(process.env.CHAARFM_FUZZ_FRAMES ?? 5000);
 const BATCH = 150;
@@ -38,26 +40,6 @@ after(async () => {
   await server?.stop().catch(() => {});
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
-
-/** What the worker must send back for one frame on one socket. */
-interface Expect {
-  jobId?: string;
-  pong?: boolean;
-}
-
-/** The oracle: what the worker's own rules say a frame deserves (see README "Protocol"). */
-function expectFor(data: string | Buffer, binary: boolean): Expect {
-  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  if (buf.length > MAX_FRAME_BYTES) {
-    const head = buf.subarray(0, 65536).toString('utf8');
-    if (!/"type"\s*:\s*"job"/.test(head)) return {};
-    const m = /"job_id"\s*:\s*"([^"\\]{1,200})"/.exec(head);
-    return m ? { jobId: m[1] } : {};
-  }
-  const p = parseServerFrame(buf, binary);
-  if (p.ok) return p.message.type === 'ping' ? { pong: true } : { jobId: p.message.job_id };
-  return p.jobId ? { jobId: p.jobId } : {};
-}
 
 function templates(r: Rng, id: string): Record<string, unknown>[] {
   return [
@@ -106,17 +88,22 @@ test('worker: thousands of random and mutated frames, no crash, no hang, one ans
   const pongs = (i: number) => peers[i].messages.filter((m) => m.type === 'pong').length;
   const kinds: Record<string, number> = {};
   let sent = 0;
-  const send = (i: number, data: string | Buffer, binary: boolean, kind: string) => {
+  const send = (i: number, data: string | Buffer, binary: boolean, kind: string, verdict?: Expect) => {
     // The WebSocket layer itself closes a socket on a text frame that is not UTF-8 (RFC 6455,
     // 1007): that is tested on its own below, so here text frames are made valid UTF-8.
     const frame = !binary && Buffer.isBuffer(data) ? data.toString('utf8') : data;
-    const e = expectFor(frame, binary);
+    const e = verdict ?? expectFor(frame, binary);
     if (e.jobId !== undefined) wanted.set(`${i}:${e.jobId}`, (wanted.get(`${i}:${e.jobId}`) ?? 0) + 1);
     if (e.pong) pongsWanted[i]++;
     srv.sendRaw(peers[i], frame, binary);
     kinds[kind] = (kinds[kind] ?? 0) + 1;
     sent++;
   };
+
+  // First the frames whose verdict is written by hand (not by the validator the oracle uses).
+  for (const c of HAND_CASES) send(0, c.frame, c.binary, 'hand-written', c.expect);
+  for (const i of [0, 1]) send(i, '{"type":"ping"}', false, 'probe');
+  await waitUntil(() => pongs(0) >= pongsWanted[0] && pongs(1) >= pongsWanted[1], PROBE_MS, 'pongs after the hand-written frames (hang?)');
 
   let n = 0;
   while (n < FRAMES) {

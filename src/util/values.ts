@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+/** Small checks and renderings of unknown values, shared by the modules that parse or report them. */
+
+/** A plain JSON object (not null, not an array). */
+export function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The first line of an error's message (or of a value's text), trimmed, at most `max` characters. */
+export function firstLine(v: unknown, max = Infinity): string {
+  return (v instanceof Error ? v.message : String(v)).split('\n')[0].trim().slice(0, max);
+}
