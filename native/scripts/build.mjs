@@ -3,7 +3,7 @@
  * Builds the native addon from source with cmake-js (build/Release/chaarfm.node).
  *   node native/scripts/build.mjs [--tests] [extra cmake-js arguments]
  * --tests also builds the engine's C++ test program that test/native-engine.test.ts runs.
- * When the build cannot run (no CMake, compiler, libsamplerate or OpenBLAS), it says what is
+ * When the build cannot run (no CMake or compiler, or libsamplerate's source not fetched), it says what is
  * missing and exits 0, so the TypeScript tests still run and the native ones skip with a
  * reason; with CHAARFM_REQUIRE_NATIVE=1 (CI) such a failure is an error.
  */
@@ -26,8 +26,8 @@ const r = spawnSync(
 if (r.status !== 0) {
   const why = r.error ? r.error.message : `cmake-js exited with ${r.status ?? r.signal}`;
   const hint =
-    'needs CMake >= 3.15, a C++17 compiler, libsamplerate and OpenBLAS ' +
-    '(Debian/Ubuntu: apt-get install cmake g++ libsamplerate0-dev libopenblas-dev)';
+    'needs CMake >= 3.15, a C++17 compiler and libsamplerate ' +
+    '(Debian/Ubuntu: apt-get install cmake g++ libsamplerate0-dev)';
   if (process.env.CHAARFM_REQUIRE_NATIVE === '1') {
     console.error(`native addon build failed (${why}); it ${hint}`);
     process.exit(1);

@@ -57,6 +57,10 @@ export interface NativeInfo {
   napiVersion: number;
   /** libsamplerate's src_get_version(). */
   libsamplerate: string;
+  /** The kernels' instruction set: this CPU's best, capped by CHAARFM_MAX_ISA. */
+  isa: 'avx512' | 'avx2' | 'neon' | 'generic';
+  /** This CPU's best instruction set (ignoring the cap). */
+  cpuIsa: 'avx512' | 'avx2' | 'neon' | 'generic';
 }
 
 export interface PushProgress {

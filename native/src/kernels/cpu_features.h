@@ -1,13 +1,26 @@
 // SPDX-License-Identifier: MIT
-// The CPU probe behind the SIMD kernel variants: which instruction sets this CPU (and OS, for
-// the AVX register state) can run. GCC/Clang use __builtin_cpu_supports, MSVC cpuid + xgetbv;
-// false on every other architecture. Compiled without arch flags. Thread-safe (cached once).
+// The CPU probe behind the SIMD kernel variants: which instruction set the kernels may use on
+// this CPU (and OS, for the AVX register state), capped by the environment variable
+// CHAARFM_MAX_ISA (as oneDNN's ONEDNN_MAX_CPU_ISA caps its dispatch):
+//   avx512 | avx2 | neon | generic   (case-insensitive; unset or empty: no cap)
+// The cap lowers the choice, never raises it (avx512 on an AVX2-only CPU gives avx2). An
+// invalid value caps to generic and is reported: CpuIsaError() returns the message (the addon
+// refuses to load with it, the engine test exits with it) and it is printed once on stderr.
+// Every dispatching caller (conv_tall, conv_wide, the GEMM, the resampler) asks these
+// functions, so the cap holds for all of them. GCC/Clang use __builtin_cpu_supports, MSVC
+// cpuid + xgetbv; arm64 always has NEON (AdvSIMD is part of the base ISA). Compiled without
+// arch flags. Thread-safe (probed once; the test override is an atomic).
 #pragma once
 
 #if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
 #define CHAARFM_X86 1
 #else
 #define CHAARFM_X86 0
+#endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define CHAARFM_ARM64 1
+#else
+#define CHAARFM_ARM64 0
 #endif
 
 // Asks the compiler to unroll the next loop fully (the register-blocked kernels need it to
@@ -20,7 +33,21 @@
 
 namespace chaarfm {
 
-bool CpuHasAvx2Fma();   // AVX2 and FMA3
-bool CpuHasAvx512f();   // AVX-512 Foundation (and FMA3)
+// Ordered within one architecture: a higher value may use everything below it.
+enum class Isa { kGeneric = 0, kNeon = 1, kAvx2 = 2, kAvx512 = 3 };
+
+const char* IsaName(Isa isa);       // "generic", "neon", "avx2", "avx512"
+Isa CpuBestIsa();                   // what the CPU can run, ignoring the cap
+Isa CpuIsa();                       // what the kernels use: the best, capped by CHAARFM_MAX_ISA
+const char* CpuIsaError();          // null, or why CHAARFM_MAX_ISA was not understood
+
+bool CpuHasAvx2Fma();   // AVX2 and FMA3, and the cap allows avx2
+bool CpuHasAvx512f();   // AVX-512 Foundation (and FMA3), and the cap allows avx512
+bool CpuHasNeon();      // arm64 AdvSIMD, and the cap allows neon
+
+// Tests and benches only: lower the cap further for this process (Isa::kAvx512 = back to the
+// environment's cap). Call between engine runs, never while one runs; kernels already chosen
+// by a running engine keep their choice.
+void SetIsaCapForTesting(Isa cap);
 
 }  // namespace chaarfm
