@@ -24,7 +24,7 @@ import { WasmEmbedder, type DecodeFn } from './wasm-embedder.js';
 
 /** How to build the native addon (one place, for every message that needs it). */
 export const NATIVE_BUILD_HINT =
-  'build it with `npm run build:native` in the package folder (needs CMake, a C++17 compiler, libsamplerate and OpenBLAS; ' +
+  'build it with `npm run build:native` in the package folder (needs CMake, a C++17 compiler and libsamplerate; ' +
   'the addon lands in build/Release), or use --backend wasm';
 
 export interface CreateEmbedderOptions extends EmbedderOptions {
@@ -106,9 +106,15 @@ export function describeBackend(choice: BackendChoice = 'auto', env: NodeJS.Proc
   return choose(choice, env).report;
 }
 
-/** The pool size when `threads` is not given: one per core, at most 8. */
-export function defaultThreads(): number {
-  return Math.max(1, Math.min(8, availableParallelism()));
+/**
+ * Threads when `threads` is not given, one thread budget per process: the cores shared by the
+ * `jobs` embeds that run at once, at least 1, at most 8. The portable backend's pool is shared
+ * by all embeds (jobs = 1); the native backend gives each embed its own threads, so it uses
+ * floor(cores / jobs) and `jobs` sockets x threads never exceed the cores.
+ */
+export function defaultThreads(jobs = 1, cores = availableParallelism()): number {
+  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`Expected a positive integer for jobs but received ${jobs}`);
+  return Math.max(1, Math.min(8, Math.floor(cores / jobs)));
 }
 
 /**
