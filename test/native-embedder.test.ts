@@ -170,7 +170,7 @@ test('an invalid CHAARFM_MAX_ISA stops the addon from loading, naming the value'
     encoding: 'utf8',
     env: { ...process.env, CHAARFM_MAX_ISA: 'avx1024' },
   });
-  assert.match(run.stdout, /CHAARFM_MAX_ISA='avx1024' is not one of avx512, avx2, neon, generic/);
+  assert.match(run.stdout, /CHAARFM_MAX_ISA='avx1024' is not one of avx512, avx2, neon, wasm128, generic/);
   assert.doesNotMatch(run.stdout, /^loaded/m);
 });
 

@@ -3,7 +3,8 @@
 # kernels), its C++ tests (CHAARFM_BUILD_TESTS) and kernel benchmarks (CHAARFM_BUILD_BENCH).
 # Included by the top-level CMakeLists.txt; also usable standalone from a scratch project.
 # No kernel library: every kernel is our own (generic C++ always; AVX2+FMA and AVX-512F units
-# on x86, NEON units on arm64), chosen at run time by src/kernels/cpu_features (CHAARFM_MAX_ISA).
+# on x86, NEON units on arm64, SIMD128 units under Emscripten), chosen at run time by
+# src/kernels/cpu_features (CHAARFM_MAX_ISA).
 
 set(CHAARFM_ENGINE_DIR ${CMAKE_CURRENT_LIST_DIR}/..)
 option(CHAARFM_BUILD_TESTS "Build the native engine's C++ tests" OFF)
@@ -39,9 +40,10 @@ endif()
 # ISA-specific units: their own flags, entered only through the dispatch on CpuIsa()
 # (cpu_features.h) in matmul_dispatch_f32.cc / conv_tall_f32.cc / conv_wide_f32.cc. x86 builds
 # AVX2+FMA and AVX-512F units; arm64 builds NEON units (AdvSIMD is part of its base ISA, no
-# flags); other CPUs use the generic kernels only.
+# flags); WebAssembly (Emscripten, which reports an x86 processor) builds the SIMD128 units with
+# -msimd128 on every unit (below); other CPUs use the generic kernels only.
 set(_k ${CHAARFM_ENGINE_DIR}/src/kernels)
-if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86")
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86" AND NOT EMSCRIPTEN)
   set(_avx2 ${_k}/conv_tall_avx2.cc ${_k}/conv_wide_avx2.cc ${_k}/matmul_avx2.cc)
   set(_avx512 ${_k}/conv_tall_avx512.cc ${_k}/conv_wide_avx512.cc ${_k}/matmul_avx512.cc)
   target_sources(chaarfm_engine PRIVATE ${_avx2} ${_avx512})
@@ -52,8 +54,14 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86")
     set_source_files_properties(${_avx2} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
     set_source_files_properties(${_avx512} PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
   endif()
-elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64|ARM64")
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64|ARM64" AND NOT EMSCRIPTEN)
   target_sources(chaarfm_engine PRIVATE ${_k}/conv_tall_neon.cc ${_k}/conv_wide_neon.cc ${_k}/matmul_neon.cc)
+endif()
+# WebAssembly (Emscripten, native/wasm/CMakeLists.txt): the SIMD128 family, -msimd128.
+if(EMSCRIPTEN)
+  set(_wasm128 ${_k}/matmul_wasm128.cc ${_k}/conv_tall_wasm128.cc ${_k}/conv_wide_wasm128.cc)
+  target_sources(chaarfm_engine PRIVATE ${_wasm128})
+  target_compile_options(chaarfm_engine PUBLIC -msimd128)
 endif()
 find_package(Threads REQUIRED)
 target_link_libraries(chaarfm_engine PUBLIC Threads::Threads)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Kernel tests: each kernel family against a plain scalar (double) reference by normalised
 // squared error; every SIMD variant (GEMM, conv_tall, conv_wide; avx512/avx2 on x86, neon on
-// arm64) against the plain reference and against the generic variant on the real MusiCNN
+// arm64, wasm128 under Emscripten) against the plain reference and against the generic variant on the real MusiCNN
 // layer shapes, one test per variant, SKIP when CpuIsa() (the CPU, capped by CHAARFM_MAX_ISA)
 // cannot run it; and position independence (a row's value does not depend on the rows around
 // it, on M, on the tiling or on the thread split), bit for bit.
@@ -32,6 +32,7 @@ std::string Unavailable(const char* isa) {
     if (n == "avx512") return i == Isa::kAvx512;
     if (n == "avx2") return i == Isa::kAvx2 || i == Isa::kAvx512;
     if (n == "neon") return i == Isa::kNeon;
+    if (n == "wasm128") return i == Isa::kWasm128;
     return true;
   };
   if (!allows(CpuBestIsa())) return "this CPU cannot run " + n;
@@ -151,6 +152,7 @@ static void GemmVariant(const char* isa) {
 TEST(gemm_avx512_matches_reference_and_is_position_independent) { GemmVariant("avx512"); }
 TEST(gemm_avx2_matches_reference_and_is_position_independent) { GemmVariant("avx2"); }
 TEST(gemm_neon_matches_reference_and_is_position_independent) { GemmVariant("neon"); }
+TEST(gemm_wasm128_matches_reference_and_is_position_independent) { GemmVariant("wasm128"); }
 TEST(gemm_generic_is_position_independent) { GemmVariant("generic"); }
 
 TEST(conv2d_matches_scalar_valid_and_same) {
@@ -383,15 +385,18 @@ static void ConvWideVariant(const char* isa) {
 TEST(conv_tall_avx512_matches_generic_and_reference) { ConvTallVariant("avx512"); }
 TEST(conv_tall_avx2_matches_generic_and_reference) { ConvTallVariant("avx2"); }
 TEST(conv_tall_neon_matches_generic_and_reference) { ConvTallVariant("neon"); }
+TEST(conv_tall_wasm128_matches_generic_and_reference) { ConvTallVariant("wasm128"); }
 TEST(conv_wide_avx512_matches_generic_and_reference) { ConvWideVariant("avx512"); }
 TEST(conv_wide_avx2_matches_generic_and_reference) { ConvWideVariant("avx2"); }
 TEST(conv_wide_neon_matches_generic_and_reference) { ConvWideVariant("neon"); }
+TEST(conv_wide_wasm128_matches_generic_and_reference) { ConvWideVariant("wasm128"); }
 
 // The cap obeys CHAARFM_MAX_ISA and SetIsaCapForTesting, for every dispatching family.
 TEST(isa_cap_lowers_every_dispatch) {
   const Isa top = CpuIsa();
   SetIsaCapForTesting(Isa::kGeneric);
-  CHECK(CpuIsa() == Isa::kGeneric && !CpuHasAvx2Fma() && !CpuHasAvx512f() && !CpuHasNeon());
+  CHECK(CpuIsa() == Isa::kGeneric && !CpuHasAvx2Fma() && !CpuHasAvx512f() && !CpuHasNeon() &&
+        !CpuHasWasm128());
   CHECK(std::string(gemm_variant_name()) == "generic");
   CHECK(conv_tall_pool_best_f32(96, 51) == nullptr && conv_wide_pool_best_f32(96, 38, 204) == nullptr);
   SetIsaCapForTesting(Isa::kAvx2);

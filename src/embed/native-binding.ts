@@ -58,7 +58,7 @@ export interface NativeInfo {
   /** libsamplerate's src_get_version(). */
   libsamplerate: string;
   /** The kernels' instruction set: this CPU's best, capped by CHAARFM_MAX_ISA. */
-  isa: 'avx512' | 'avx2' | 'neon' | 'generic';
+  isa: 'avx512' | 'avx2' | 'neon' | 'wasm128' | 'generic';
   /** This CPU's best instruction set (ignoring the cap). */
   cpuIsa: 'avx512' | 'avx2' | 'neon' | 'generic';
 }

@@ -7,6 +7,9 @@
 
 #include "conv_f32.h"
 #include "cpu_features.h"
+#if CHAARFM_WASM128
+#include "wasm128_f32.h"
+#endif
 
 namespace chaarfm {
 
@@ -49,6 +52,9 @@ ConvTallFn conv_tall_variant_f32(const char* isa, size_t width, size_t co) {
 #if CHAARFM_ARM64
   if (!std::strcmp(isa, "neon")) return conv_tall_neon_f32(width, co);
 #endif
+#if CHAARFM_WASM128
+  if (!std::strcmp(isa, "wasm128")) return conv_tall_wasm128_f32(width, co);
+#endif
   (void)isa;
   (void)width;
   (void)co;
@@ -60,6 +66,7 @@ const char* conv_tall_variant_name(size_t width, size_t co) {
   if (isa == Isa::kAvx512 && conv_tall_variant_f32("avx512", width, co)) return "avx512";
   if ((isa == Isa::kAvx512 || isa == Isa::kAvx2) && conv_tall_variant_f32("avx2", width, co)) return "avx2";
   if (isa == Isa::kNeon && conv_tall_variant_f32("neon", width, co)) return "neon";
+  if (isa == Isa::kWasm128 && conv_tall_variant_f32("wasm128", width, co)) return "wasm128";
   return "generic";
 }
 

@@ -7,6 +7,9 @@
 
 #include "conv_f32.h"
 #include "cpu_features.h"
+#if CHAARFM_WASM128
+#include "wasm128_f32.h"
+#endif
 
 namespace chaarfm {
 
@@ -45,6 +48,9 @@ ConvWideFn conv_wide_variant_f32(const char* isa, size_t width, size_t kw, size_
 #if CHAARFM_ARM64
   if (!std::strcmp(isa, "neon")) return conv_wide_neon_f32(width, kw, co);
 #endif
+#if CHAARFM_WASM128
+  if (!std::strcmp(isa, "wasm128")) return conv_wide_wasm128_f32(width, kw, co);
+#endif
   (void)isa;
   (void)width;
   (void)kw;
@@ -60,6 +66,8 @@ ConvWideFn conv_wide_pool_best_f32(size_t width, size_t kw, size_t co) {
     if (ConvWideFn f = conv_wide_variant_f32("avx2", width, kw, co)) return f;
   if (isa == Isa::kNeon)
     if (ConvWideFn f = conv_wide_variant_f32("neon", width, kw, co)) return f;
+  if (isa == Isa::kWasm128)
+    if (ConvWideFn f = conv_wide_variant_f32("wasm128", width, kw, co)) return f;
   return nullptr;
 }
 
@@ -68,6 +76,7 @@ const char* conv_wide_variant_name(size_t width, size_t kw, size_t co) {
   if (isa == Isa::kAvx512 && conv_wide_variant_f32("avx512", width, kw, co)) return "avx512";
   if ((isa == Isa::kAvx512 || isa == Isa::kAvx2) && conv_wide_variant_f32("avx2", width, kw, co)) return "avx2";
   if (isa == Isa::kNeon && conv_wide_variant_f32("neon", width, kw, co)) return "neon";
+  if (isa == Isa::kWasm128 && conv_wide_variant_f32("wasm128", width, kw, co)) return "wasm128";
   return "generic";
 }
 

@@ -6,7 +6,7 @@
 // x: [t1 + kh - 1][width] rows. No im2col: vectorised over the output channels (weights read
 // in place, HWIO), register-blocked over pixels. Variants: generic C++ (the reference of the
 // tests), AVX2+FMA and AVX-512F (x86, own compilation units with their own -m flags) and NEON
-// (arm64), chosen from CpuIsa() (cpu_features.h, capped by CHAARFM_MAX_ISA); when none takes
+// (arm64) and SIMD128 (wasm, wasm128_f32.h), chosen from CpuIsa() (cpu_features.h, capped by CHAARFM_MAX_ISA); when none takes
 // the shape, conv2d_f32 keeps im2col + GEMM.
 // Each output element is computed by the same instruction sequence wherever it lies (its own
 // FMA chain over the taps in increasing order), so row ranges may be split across threads
@@ -27,7 +27,7 @@ void conv_wide_pool_generic_f32(const float* x, size_t width, const float* w, si
 // The best variant for CpuIsa() and the shape (null when only the generic one applies).
 ConvWideFn conv_wide_pool_best_f32(size_t width, size_t kw, size_t co);
 const char* conv_wide_variant_name(size_t width, size_t kw, size_t co);
-// One variant by ISA name ("avx512", "avx2", "neon"), null when not built here or the shape is
+// One variant by ISA name ("avx512", "avx2", "neon", "wasm128"), null when not built here or the shape is
 // not one it takes; never checks the CPU (tests check CpuBestIsa() before calling it).
 ConvWideFn conv_wide_variant_f32(const char* isa, size_t width, size_t kw, size_t co);
 

@@ -39,6 +39,8 @@ Isa Probe() {
   return Isa::kGeneric;
 #elif CHAARFM_ARM64
   return Isa::kNeon;
+#elif CHAARFM_WASM128
+  return Isa::kWasm128;
 #else
   return Isa::kGeneric;
 #endif
@@ -57,10 +59,11 @@ struct Config {
     if (v == "avx512") cap = Isa::kAvx512;
     else if (v == "avx2") cap = Isa::kAvx2;
     else if (v == "neon") cap = Isa::kNeon;
+    else if (v == "wasm128") cap = Isa::kWasm128;
     else if (v == "generic") cap = Isa::kGeneric;
     else {
       cap = Isa::kGeneric;
-      error = "CHAARFM_MAX_ISA='" + std::string(env) + "' is not one of avx512, avx2, neon, generic";
+      error = "CHAARFM_MAX_ISA='" + std::string(env) + "' is not one of avx512, avx2, neon, wasm128, generic";
       std::fprintf(stderr, "chaarfm: %s; using the generic kernels\n", error.c_str());
     }
   }
@@ -73,12 +76,23 @@ const Config& Get() {
 
 std::atomic<int> g_test_cap{static_cast<int>(Isa::kAvx512)};
 
-// The cap is an upper bound on a scale that mixes two architectures: NEON below AVX2 means
-// avx2/avx512 caps leave an arm64 CPU on NEON, and a neon cap on x86 leaves it generic.
+// The cap is an upper bound on a scale of levels that mixes architectures: generic < 128-bit
+// SIMD (neon, wasm128) < avx2 < avx512. avx2/avx512 caps leave an arm64 CPU on NEON and a wasm
+// build on SIMD128, a neon or wasm128 cap leaves those as they are (the same level) and x86
+// generic (it has no 128-bit level of ours), and generic caps everything.
+int Level(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return 3;
+    case Isa::kAvx2: return 2;
+    case Isa::kNeon:
+    case Isa::kWasm128: return 1;
+    default: return 0;
+  }
+}
 Isa Capped(Isa best, Isa cap) {
-  if (static_cast<int>(best) <= static_cast<int>(cap)) return best;
-  if (best == Isa::kNeon) return Isa::kGeneric;            // cap is generic
-  if (cap == Isa::kNeon) return Isa::kGeneric;             // x86 has no NEON
+  if (Level(best) <= Level(cap)) return best;
+  if (Level(best) == 1) return Isa::kGeneric;              // cap is generic
+  if (Level(cap) == 1) return Isa::kGeneric;               // x86 has no 128-bit level
   return cap;                                              // x86: avx512 -> avx2 -> generic
 }
 
@@ -89,6 +103,7 @@ const char* IsaName(Isa isa) {
     case Isa::kAvx512: return "avx512";
     case Isa::kAvx2: return "avx2";
     case Isa::kNeon: return "neon";
+    case Isa::kWasm128: return "wasm128";
     default: return "generic";
   }
 }
@@ -108,6 +123,7 @@ bool CpuHasAvx2Fma() {
 }
 bool CpuHasAvx512f() { return CpuIsa() == Isa::kAvx512; }
 bool CpuHasNeon() { return CpuIsa() == Isa::kNeon; }
+bool CpuHasWasm128() { return CpuIsa() == Isa::kWasm128; }
 
 void SetIsaCapForTesting(Isa cap) { g_test_cap.store(static_cast<int>(cap), std::memory_order_relaxed); }
 

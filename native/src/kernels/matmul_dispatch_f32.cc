@@ -4,6 +4,9 @@
 
 #include "cpu_features.h"
 #include "matmul_f32.h"
+#if CHAARFM_WASM128
+#include "wasm128_f32.h"  // gemm_wasm128_f32 (matmul_wasm128.cc)
+#endif
 
 namespace chaarfm {
 
@@ -27,6 +30,9 @@ GemmFn gemm_variant_f32(const char* isa) {
 #if CHAARFM_ARM64
   if (!std::strcmp(isa, "neon")) return gemm_neon_f32;
 #endif
+#if CHAARFM_WASM128
+  if (!std::strcmp(isa, "wasm128")) return gemm_wasm128_f32;
+#endif
   return nullptr;
 }
 
@@ -39,6 +45,9 @@ GemmFn Current() {
 #endif
 #if CHAARFM_ARM64
     case Isa::kNeon: return gemm_neon_f32;
+#endif
+#if CHAARFM_WASM128
+    case Isa::kWasm128: return gemm_wasm128_f32;
 #endif
     default: return gemm_ref_f32;
   }

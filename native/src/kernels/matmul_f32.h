@@ -12,6 +12,9 @@
 //    stored to C and reloaded: exact), the last vector of a row masked; the accumulation is a
 //    fused multiply-add, so these differ from generic in the last bits (tested <= 1e-10 NSE)
 //    but are bit-identical to themselves for any M/N tiling.
+//  - gemm_wasm128_f32 (matmul_wasm128.cc, wasm with -msimd128, see wasm128_f32.h): 4 x 8
+//    register blocks, a separate multiply and add per k (WebAssembly SIMD128 has no fused
+//    multiply-add), so its results are gemm_ref_f32's bits exactly.
 // gemm_f32 picks the variant of CpuIsa() (cpu_features.h, CHAARFM_MAX_ISA) at each call.
 // All functions are pure: thread-safe.
 #pragma once

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The wasm engine through its TypeScript surface (src/embed/wasm-engine-binding.ts and the
+ * worker thread of src/embed/wasm-engine-worker.ts): Essentia's own regression case within 1e-5,
+ * the SIMD128 kernels giving the generic kernels' bits over whole graphs, rows and mel bands
+ * bit for bit against the native addon's generic kernels (a child process under
+ * CHAARFM_MAX_ISA=generic: the cap is read when the addon loads), and the errors. Skips, saying why, when prebuilds/wasm is not built
+ * (`npm run build:wasm`); the native comparisons skip without the addon.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { decodeToPcm, resolveFfmpeg } from '../src/audio/ffmpeg.js';
+import { NON_FINITE_AUDIO } from '../src/embed/embedder.js';
+import { parseGraphDef } from '../src/embed/graphdef.js';
+import { bundledModelPath } from '../src/embed/model-file.js';
+import { graphToSpec } from '../src/embed/native-binding.js';
+import { WASM_ENGINE_DIR, loadWasmEngine } from '../src/embed/wasm-engine-binding.js';
+import { WasmEngineWorker } from '../src/embed/wasm-engine-worker.js';
+import { ESSENTIA_EXPECTED, ESSENTIA_TOLERANCE, fixturesDir } from './support/fixtures.js';
+
+const skip = existsSync(path.join(WASM_ENGINE_DIR, 'chaarfm-engine.wasm'))
+  ? false
+  : `the wasm engine is not built (no ${WASM_ENGINE_DIR}/chaarfm-engine.wasm); build it with: npm run build:wasm`;
+const PATCH = 187 * 96;
+
+function randomPatches(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n * PATCH);
+  let s = seed >>> 0;
+  for (let i = 0; i < out.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = -2 + 6 * (s / 2 ** 32); // log-mel-like range
+  }
+  return out;
+}
+
+/**
+ * The native addon's rows (bundled model, model/dense/BiasAdd) for `patches` and its mel bands
+ * for `frames`, in a child process with CHAARFM_MAX_ISA=cap; the reason (a string) when the
+ * addon is not built.
+ */
+function nativeCapped(cap: string, patches: Float32Array, frames: Float32Array): { isa: string; rows: Float32Array; bands: Float32Array } | string {
+  const dist = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+  const mod = (p: string) => JSON.stringify(pathToFileURL(path.join(dist, p)).href);
+  const script = `
+    const { loadTestBinding } = await import(${mod('test/support/native-addon.js')});
+    const { graphToSpec } = await import(${mod('src/embed/native-binding.js')});
+    const { parseGraphDef } = await import(${mod('src/embed/graphdef.js')});
+    const { bundledModelPath } = await import(${mod('src/embed/model-file.js')});
+    const { readFileSync } = await import('node:fs');
+    const { binding, skip } = loadTestBinding();
+    if (!binding) { process.stdout.write(JSON.stringify({ skip })); process.exit(0); }
+    const input = readFileSync(0);
+    const f32 = (b) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    const nPatch = input.readUInt32LE(0);
+    const patches = f32(input.subarray(4, 4 + nPatch * 4)), frames = f32(input.subarray(4 + nPatch * 4));
+    const spec = graphToSpec(parseGraphDef(readFileSync(bundledModelPath()), 'model'), ['model/dense/BiasAdd']);
+    const [rows] = await binding.runPatches(binding.createModel(spec), patches, 1);
+    const bands = await binding.melBands(frames);
+    const hex = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+    process.stdout.write(JSON.stringify({ isa: binding.info().isa, rows: hex(rows), bands: hex(bands) }));`;
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(patches.length);
+  const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    input: Buffer.concat([head, bytes(patches), bytes(frames)]),
+    env: { ...process.env, CHAARFM_MAX_ISA: cap },
+    maxBuffer: 64 << 20,
+  });
+  assert.equal(run.status, 0, `native addon under CHAARFM_MAX_ISA=${cap} failed:\n${run.stdout}\n${run.stderr}`);
+  const r = JSON.parse(run.stdout) as { skip?: string; isa: string; rows: string; bands: string };
+  if (r.skip) return r.skip;
+  const f32 = (hex: string) => new Float32Array(new Uint8Array(Buffer.from(hex, 'hex')).buffer);
+  return { isa: r.isa, rows: f32(r.rows), bands: f32(r.bands) };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+test("wasm engine reproduces Essentia's MusiCNN regression (vignesh.wav, genre_dortmund, model/Sigmoid) within 1e-5", { skip }, async (t) => {
+  const fx = fixturesDir();
+  if (!fx) return t.skip('Essentia regression fixtures not found (set CHAARFM_ESSENTIA_FIXTURES)');
+  const ffmpegPath = await resolveFfmpeg();
+  const w = await WasmEngineWorker.create({
+    modelBytes: readFileSync(path.join(fx, 'genre_dortmund_musicnn_msd.pb')),
+    outputs: ['model/Sigmoid'],
+  });
+  try {
+    assert.equal(w.isa, 'wasm128');
+    const pcm = await decodeToPcm(path.join(fx, 'vignesh.wav'), { ffmpegPath });
+    const r = await w.embedPcm(pcm.sampleRate, pcm);
+    assert.equal(r.patches, 1);
+    assert.equal(r.means[0].length, ESSENTIA_EXPECTED.length);
+    const worst = Math.max(...ESSENTIA_EXPECTED.map((v, i) => Math.abs(v - r.means[0][i])));
+    assert.ok(worst <= ESSENTIA_TOLERANCE, `values ${Array.from(r.means[0]).join(', ')}; max error ${worst}`);
+    t.diagnostic(`max |wasm engine - Essentia| = ${worst.toExponential(2)}`);
+  } finally {
+    await w.close();
+  }
+});
+
+test('wasm engine: SIMD128 kernels give the generic kernels\' bits over the whole graph; rows and mel bit-identical to the native addon under CHAARFM_MAX_ISA=generic', { skip }, async (t) => {
+  const engine = await loadWasmEngine();
+  const spec = graphToSpec(parseGraphDef(readFileSync(bundledModelPath()), 'model'), ['model/dense/BiasAdd']);
+  const model = engine.createModel(spec);
+  try {
+    assert.deepEqual(model.outputWidths, [200]);
+    const patches = randomPatches(3, 7);
+    const [fast] = model.runPatches(patches, true);
+    const [generic] = model.runPatches(patches, false);
+    assert.equal(fast.length, 3 * 200);
+    assert.ok(Buffer.from(fast.buffer).equals(Buffer.from(generic.buffer)), `fast vs generic max diff ${maxAbsDiff(fast, generic)}`);
+    // a stream (overlap reuse) with the SIMD128 kernels == the same stream with the generic ones
+    const pcm = new Float32Array(16000 * 8);
+    for (let i = 0; i < pcm.length; i++) pcm[i] = 0.3 * Math.sin(i * 0.05) + 0.1 * Math.sin(i * 0.31 + Math.sin(i * 1e-3));
+    const means = [true, false].map((f) => {
+      const s = model.openSession(f);
+      try {
+        for (let at = 0; at < pcm.length; at += 7000) s.push(pcm.subarray(at, at + 7000));
+        const r = s.finish();
+        assert.equal(r.finite, true);
+        assert.equal(r.patches, 4); // 501 frames
+        return r.means[0];
+      } finally {
+        s.close();
+      }
+    });
+    assert.ok(Buffer.from(means[0].buffer).equals(Buffer.from(means[1].buffer)), 'stream: fast vs generic differ');
+    const frames = new Float32Array(512 * 5).map((_, i) => Math.sin(i * 0.013) * 0.5);
+    const bands = engine.melBands(frames);
+    assert.equal(bands.length, 5 * 96);
+
+    const native = nativeCapped('generic', patches, frames);
+    if (typeof native === 'string') return t.diagnostic(`native comparison skipped: ${native}`);
+    assert.equal(native.isa, 'generic');
+    const d = maxAbsDiff(fast, native.rows);
+    t.diagnostic(`max |wasm - native generic| = ${d.toExponential(2)}`);
+    assert.ok(Buffer.from(fast.buffer).equals(Buffer.from(native.rows.buffer)), `rows differ from the native generic kernels by up to ${d}`);
+    const dm = maxAbsDiff(bands, native.bands);
+    t.diagnostic(`max |wasm mel - native mel| = ${dm}`);
+    assert.equal(dm, 0, 'mel bands differ from the native addon');
+  } finally {
+    model.free();
+  }
+});
+
+test('wasm engine: bad input gets a clear error and the engine stays usable', { skip }, async () => {
+  const engine = await loadWasmEngine();
+  const spec = graphToSpec(parseGraphDef(readFileSync(bundledModelPath()), 'model'), ['model/dense/BiasAdd']);
+  assert.throws(() => engine.createModel({ ...spec, outputs: ['model/nope'] }), /wasm engine: createModel: .*model\/nope/);
+  const model = engine.createModel(spec);
+  try {
+    const s = model.openSession();
+    s.push(new Float32Array(1000));
+    assert.throws(() => s.push(Float32Array.of(0, NaN)), new RegExp(NON_FINITE_AUDIO));
+    s.push(new Float32Array(16000 * 3)); // still usable after the refused chunk
+    const r = s.finish();
+    assert.equal(r.patches, 1);
+    assert.throws(() => s.finish(), /finish called twice/);
+    s.close();
+    assert.throws(() => s.push(new Float32Array(4)), /session is closed/);
+    assert.throws(() => model.runPatches(new Float32Array(5)), RangeError);
+    assert.throws(() => engine.melBands(new Float32Array(100)), RangeError);
+  } finally {
+    model.free();
+  }
+});
