@@ -87,7 +87,7 @@ export async function runWasmEngineBench(seconds = 240, reps = 5): Promise<void>
   tf.dispose();
   const ms = (x: number) => ((1000 * x) / STREAM_PATCHES).toFixed(1);
   console.log(`1. one patch on the product path (${STREAM_PATCHES}-patch stream, best of ${reps}; load average ${load()}):`);
-  console.log(`   wasm engine (${engine.backend}, overlap reuse): ${ms(ours.wall)} ms/patch wall, ${ms(ours.cpu)} ms CPU`);
+  console.log(`   wasm engine (${engine.isa}, overlap reuse): ${ms(ours.wall)} ms/patch wall, ${ms(ours.cpu)} ms CPU`);
   console.log(`   TF.js WASM (batch 4):                       ${ms(theirs.wall)} ms/patch wall, ${ms(theirs.cpu)} ms CPU`);
   console.log(`   ratio: wasm engine ${(theirs.wall / ours.wall).toFixed(1)}x TF.js WASM (target >= 6x, <= 60 ms/patch)`);
 

@@ -3,10 +3,10 @@
  * Builds the native addon from source inside an installed copy of the package, for a platform
  * that has no prebuild:
  *   npm explore chaarfm-worker -- npm run build:from-source        (add -g for a global install)
- * Needs CMake >= 3.15, a C++17 compiler and OpenBLAS (Debian/Ubuntu:
- * `apt-get install cmake g++ libopenblas-dev`; macOS: `brew install cmake openblas`); the
- * resampler's filter table (libsamplerate's, from its pinned source) comes in the package
- * (native/deps/packed, put there by `npm pack`). The build tools the package does not install for its users
+ * Needs CMake >= 3.15 and a C++17 compiler (Debian/Ubuntu: `apt-get install cmake g++`; macOS:
+ * `brew install cmake` and the Xcode command-line tools); the resampler's filter table
+ * (libsamplerate's, from its pinned source) comes in the package (native/deps/packed, put there
+ * by `npm pack`). The build tools the package does not install for its users
  * (cmake-js, node-addon-api, at the versions in package.json's devDependencies) are installed
  * into a folder of their own in the user cache, never into the package. The addon lands in
  * <package>/build/Release/chaarfm.node, which the loader tries before the prebuilds; run
@@ -57,8 +57,8 @@ const env = cmakeJsEnv({ ...process.env, NODE_PATH: [toolsDir, process.env.NODE_
 const r = spawnSync(process.execPath, [cmakeJs, 'compile', '--config', 'Release'], { cwd: root, stdio: 'inherit', env });
 if (r.status !== 0) {
   fail(
-    `the native build failed; it needs CMake >= 3.15, a C++17 compiler and OpenBLAS ` +
-      `(Debian/Ubuntu: apt-get install cmake g++ libopenblas-dev; macOS: brew install cmake openblas). ` +
+    `the native build failed; it needs CMake >= 3.15 and a C++17 compiler ` +
+      `(Debian/Ubuntu: apt-get install cmake g++; macOS: brew install cmake and the Xcode command-line tools). ` +
       `Without it the worker keeps using the portable backend.`,
   );
 }

@@ -5,6 +5,8 @@
  *    every component within 1e-4 and cosine >= 0.999999; Essentia's own regression case
  *    (vignesh.wav through genre_dortmund's model/Sigmoid) within Essentia's 1e-5;
  *  - the same vector for threads 1 and 2 and run after run; `peak` equal to the wasm one;
+ *  - each kernel ISA (child processes under CHAARFM_MAX_ISA) within 1e-5 / cosine 0.999999 of
+ *    this process's, and this process's ISA bit-identical in another process;
  *    threads 2/3 sessions (front end and engine overlapped) == threads 1 bit for bit, and
  *    close/abort while busy end cleanly;
  *  - the session streams exactly like the TypeScript pipeline (resampled length, frame count);
@@ -12,11 +14,13 @@
  * Skips, saying why, when the addon is not built or there is no ffmpeg.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Resampler } from '../src/audio/resample.js';
 import { writeClip } from '../src/audio/synth-clip.js';
 import { createEmbedder } from '../src/embed/create-embedder.js';
@@ -120,6 +124,58 @@ test('the same vector for threads 1 and 2, and run after run', { skip: noAddon }
   } finally {
     await two.close();
   }
+});
+
+/** Embeds `file` in a child process with CHAARFM_MAX_ISA=cap: the addon's ISA and the vector. */
+function embedCapped(file: string, cap: string): { isa: string; vector: Float32Array } {
+  const dist = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+  const script = `
+    const { createEmbedder, loadNativeAddon } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'src/embed/create-embedder.js')).href)});
+    const isa = loadNativeAddon().binding.info().isa;
+    const e = await createEmbedder({ backend: 'native', threads: 1 });
+    const r = await e.embed(${JSON.stringify(file)});
+    await e.close();
+    process.stdout.write(JSON.stringify({ isa, hex: Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength).toString('hex') }));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, CHAARFM_MAX_ISA: cap },
+  });
+  assert.equal(run.status, 0, `embedding with CHAARFM_MAX_ISA=${cap} failed:\n${run.stdout}\n${run.stderr}`);
+  const { isa, hex } = JSON.parse(run.stdout) as { isa: string; hex: string };
+  return { isa, vector: new Float32Array(new Uint8Array(Buffer.from(hex, 'hex')).buffer) };
+}
+
+test('every kernel ISA (CHAARFM_MAX_ISA) gives the same vector within 1e-5, cosine >= 0.999999; each ISA the same bits as in this process', { skip: noAddon, timeout: 300_000 }, async (t) => {
+  const here = binding!.info();
+  const file = clip('music-20s.wav');
+  const own = await native!.embed(file);
+  const caps = process.arch === 'arm64' ? ['neon', 'generic'] : ['avx512', 'avx2', 'generic'];
+  const runs = caps.map((cap) => ({ cap, ...embedCapped(file, cap) }));
+  const sameAsHere = runs.find((r) => r.isa === here.isa);
+  assert.ok(sameAsHere, `no child process ran ${here.isa}`);
+  const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  assert.equal(sameAsHere.vector.length, 200);
+  assert.deepEqual(bytes(sameAsHere.vector), bytes(own.vector), `${here.isa}: another process gave other bits`);
+  assert.equal(runs.at(-1)!.isa, 'generic');
+  for (const r of runs) {
+    const { maxDiff, cosine } = compare(r.vector, own.vector);
+    t.diagnostic(`CHAARFM_MAX_ISA=${r.cap} (ran ${r.isa}) vs ${here.isa}: max |diff| ${maxDiff.toExponential(2)}, 1 - cosine ${(1 - cosine).toExponential(2)}`);
+    assert.ok(maxDiff <= 1e-5, `${r.isa}: max |diff| ${maxDiff}`);
+    assert.ok(cosine >= 0.999999, `${r.isa}: cosine ${cosine}`);
+  }
+});
+
+test('an invalid CHAARFM_MAX_ISA stops the addon from loading, naming the value', { skip: noAddon }, () => {
+  const dist = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+  const script = `
+    const { loadNativeAddon } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'src/embed/create-embedder.js')).href)});
+    try { loadNativeAddon(); console.log('loaded'); } catch (e) { console.log(String(e.message)); }`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, CHAARFM_MAX_ISA: 'avx1024' },
+  });
+  assert.match(run.stdout, /CHAARFM_MAX_ISA='avx1024' is not one of avx512, avx2, neon, wasm128, generic/);
+  assert.doesNotMatch(run.stdout, /^loaded/m);
 });
 
 test('tags: the mean of tagsNode comes back beside the vector', { skip: noAddon }, async () => {

@@ -37,7 +37,7 @@ const skip: string | false =
     : !has('ffmpeg', '-version') || !has('yt-dlp', '--version')
       ? 'needs ffmpeg and yt-dlp'
       : !nativeBuilds
-        ? 'needs the native build (CMake, a compiler, libsamplerate, OpenBLAS) to make the prebuild; run npm run build:native'
+        ? 'needs the native build (CMake, a compiler, libsamplerate) to make the prebuild; run npm run build:native'
         : false;
 
 let dir: string;

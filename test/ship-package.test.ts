@@ -45,7 +45,7 @@ const skip: string | false =
     : !haveFfmpeg
       ? 'needs ffmpeg'
       : !nativeBuilds
-        ? 'needs the native build (CMake, a compiler, libsamplerate, OpenBLAS) to make the prebuild; run npm run build:native'
+        ? 'needs the native build (CMake, a compiler, libsamplerate) to make the prebuild; run npm run build:native'
         : false;
 
 let dir: string;

@@ -4,7 +4,10 @@
  * kernel family; `node native/scripts/build-wasm.mjs --tests`) under node, with the same fixtures
  * as test/native-engine.test.ts, and fails when it fails: every kernel and op test, both graphs
  * vs TF.js, and the SIMD128 kernels bit for bit against the generic ones (reference kernels ==
- * fast kernels over both whole graphs: "max |reference kernels - fast| = 0"). Skips with the
+ * fast kernels over both whole graphs: "max |reference kernels - fast| = 0"; the streamed end
+ * vectors of generic and wasm128, lowered in-process by SetIsaCapForTesting, the same digest).
+ * Where the native engine test program is built too, the wasm digests must equal the native
+ * generic build's (CHAARFM_MAX_ISA=generic): the same bits on both targets. Skips with the
  * reason when the program is not built.
  */
 import assert from 'node:assert/strict';
@@ -17,11 +20,24 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const program = join(root, 'build-wasm', 'chaarfm_engine_test.js');
+const nativeProgram = [join(root, 'build', 'Release', 'chaarfm_engine_test'), join(root, 'build', 'chaarfm_engine_test')].find((p) =>
+  existsSync(p),
+);
+
+/** "digest <graph> <isa> <hex>" lines of an engine test run, as graph -> isa -> hex. */
+function digests(stdout: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const m of stdout.matchAll(/^ {2}digest (\S+) (\S+) ([0-9a-f]+)$/gm)) {
+    if (!out.has(m[1])) out.set(m[1], new Map());
+    out.get(m[1])!.set(m[2], m[3]);
+  }
+  return out;
+}
 const skip = existsSync(program)
   ? false
   : `the wasm engine's C++ tests are not built (no ${program}); build them with: node native/scripts/build-wasm.mjs --tests`;
 
-test('wasm engine C++ tests pass under node (SIMD128 kernels bit-equal to generic, both graphs vs TF.js)', { skip, timeout: 600_000 }, () => {
+test('wasm engine C++ tests pass under node (SIMD128 kernels bit-equal to generic, both graphs vs TF.js, the native generic build\'s bits)', { skip, timeout: 600_000 }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'chaarfm-wasm-engine-'));
   try {
     const dump = spawnSync(process.execPath, [join(root, 'test', 'native', 'dump-engine-fixtures.mjs'), dir, '3'], {
@@ -31,7 +47,7 @@ test('wasm engine C++ tests pass under node (SIMD128 kernels bit-equal to generi
     const run = spawnSync(process.execPath, [program, '--fixtures', dir], { encoding: 'utf8' });
     const out = `${run.stdout}\n${run.stderr}`;
     assert.equal(run.status, 0, `chaarfm_engine_test (wasm) failed:\n${out}`);
-    assert.match(run.stdout, /kernel backend: wasm simd128/);
+    assert.match(run.stdout, /^kernel isa: wasm128 \(this CPU's best: wasm128\)$/m);
     assert.match(run.stdout, / 0 failures/);
     assert.doesNotMatch(run.stdout, /SKIP: no fixtures/);
     for (const name of ['wasm128_gemm_bit_equal_to_reference', 'wasm128_conv_tall_bit_equal_to_generic',
@@ -42,6 +58,29 @@ test('wasm engine C++ tests pass under node (SIMD128 kernels bit-equal to generi
     const diffs = [...run.stdout.matchAll(/max \|reference kernels - fast\| = (\S+)/g)].map((m) => Number(m[1]));
     assert.equal(diffs.length, 2, out);
     assert.deepEqual(diffs, [0, 0]);
+    // the streamed end vectors: wasm128 == generic in this build, and == the native generic build
+    const wasm = digests(run.stdout);
+    assert.deepEqual([...wasm.keys()].sort(), ['genre', 'msd'], out);
+    for (const [graph, byIsa] of wasm) {
+      assert.deepEqual([...byIsa.keys()], ['wasm128', 'generic'], `${graph}: ${out}`);
+      assert.equal(byIsa.get('wasm128'), byIsa.get('generic'), `${graph}: wasm128 and generic end vectors differ`);
+    }
+    if (!nativeProgram) {
+      t.diagnostic('native generic comparison skipped: the native engine test program is not built (node native/scripts/build.mjs --tests)');
+      return;
+    }
+    const nat = spawnSync(nativeProgram, ['--fixtures', dir, '_isas_agree'], {
+      encoding: 'utf8',
+      env: { ...process.env, CHAARFM_MAX_ISA: 'generic' },
+    });
+    assert.equal(nat.status, 0, `native chaarfm_engine_test (generic) failed:\n${nat.stdout}\n${nat.stderr}`);
+    const native = digests(nat.stdout);
+    for (const [graph, byIsa] of wasm) {
+      const want = native.get(graph)?.get('generic');
+      assert.ok(want, `${graph}: no native generic digest in:\n${nat.stdout}`);
+      assert.equal(byIsa.get('generic'), want, `${graph}: the wasm end vectors are not the native generic build's bits`);
+      t.diagnostic(`${graph}: wasm128 = wasm generic = native generic (digest ${want})`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

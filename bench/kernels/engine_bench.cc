@@ -11,7 +11,7 @@
 
 #include "../../native/test/graph_fixture.h"
 #include "graph/musicnn_runner.h"
-#include "kernels/backend.h"
+#include "kernels/cpu_features.h"
 
 using namespace chaarfm;
 
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   std::vector<float> x(frames * 96);
   unsigned s = 42;
   for (auto& v : x) { s = s * 1664525u + 1013904223u; v = static_cast<float>(s >> 8) / 16777216.f * 4.f; }
-  std::printf("fast backend: %s; %zu patches (%zu frames)\n", FastBackendName(), P, frames);
+  std::printf("kernel isa: %s; %zu patches (%zu frames)\n", IsaName(CpuIsa()), P, frames);
   double base = 0;
   struct Cfg { const char* name; bool reuse, fast; int threads; } cfgs[] = {
       {"fast, per-patch, 1 thread", false, true, 1}, {"fast, overlap reuse, 1 thread", true, true, 1},

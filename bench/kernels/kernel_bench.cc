@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Kernel benchmark on the real MusiCNN layer shapes (one 187-frame patch): GFLOP/s of
-//  - engine:   conv2d_f32 as the engine runs it (im2col + GEMM in fixed 256-row blocks),
-//              with the generic reference GEMM and with the fast backend, 1 and 2 threads;
+//  - engine:   conv2d_f32 as the engine runs it (im2col in chunks of whole output rows + GEMM),
+//              with the generic reference GEMM and with the GEMM of CpuIsa(), 1 and 2 threads;
 //  - direct:   for tall one-channel kernels, the engine's fused direct SIMD kernel (with
 //              bias/Relu/batchnorm and the max over the width included in the time);
 // Single-thread columns use process CPU time (best of reps), the 2-thread column wall time.
-//  - openblas: one cblas_sgemm call on the whole im2col matrix (the library's own best);
+//  - gemm:     one gemm_f32 call (CpuIsa()'s variant) on the whole prebuilt im2col matrix;
 //  - onednn:   (when built with it) oneDNN's convolution with its preferred layouts
 //              (layout reorders excluded) and its matmul on the im2col shape; threads from
 //              OMP_NUM_THREADS.
+// CHAARFM_MAX_ISA=avx512|avx2|generic picks the variants measured.
 // Usage: chaarfm_kernel_bench [reps]. Not part of the test suite. Single-threaded driver.
 #include <algorithm>
 #include <chrono>
@@ -19,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/backend.h"
+#include "kernels/cpu_features.h"
 #include "kernels/conv_f32.h"
 #include "kernels/matmul_f32.h"
 #include "kernels/parallel.h"
@@ -113,9 +114,9 @@ int main(int argc, char** argv) {
       {"mid 7x64 (conv2d_6/7)", {1, 193, 64, 1, 7, 64, 64, 0, 0, 187, 1}},
       {"dense 1506x200 (M=1)", {1, 1, 1, 1506, 1, 1, 200, 0, 0, 1, 1}},
   };
-  std::printf("fast backend: %s; best of %d runs; GFLOP/s (2*M*N*K / time)\n", FastBackendName(), reps);
+  std::printf("kernel isa: %s; best of %d runs; GFLOP/s (2*M*N*K / time)\n", IsaName(CpuIsa()), reps);
   std::printf("%-26s %7s %5s %5s | %8s %8s %8s %8s %8s | %8s", "layer", "M", "K", "N", "ref 1t", "eng 1t", "eng 2t",
-              "ms 1t", "direct", "blas 1t");
+              "ms 1t", "direct", "gemm 1t");
 #ifdef CHAARFM_BENCH_DNNL
   std::printf(" %8s %8s", "dnnl cv", "dnnl mm");
 #endif

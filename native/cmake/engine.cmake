@@ -2,20 +2,19 @@
 # The MusiCNN graph engine: static library `chaarfm_engine` (graph executor, overlap reuse,
 # kernels), its C++ tests (CHAARFM_BUILD_TESTS) and kernel benchmarks (CHAARFM_BUILD_BENCH).
 # Included by the top-level CMakeLists.txt; also usable standalone from a scratch project.
-# Kernel library: OpenBLAS (static libopenblas.a preferred; its DYNAMIC_ARCH build dispatches
-# on the CPU at run time). CHAARFM_BLAS=none builds the generic reference kernels only.
+# No kernel library: every kernel is our own (generic C++ always; AVX2+FMA and AVX-512F units
+# on x86, NEON units on arm64, SIMD128 units under Emscripten), chosen at run time by
+# src/kernels/cpu_features (CHAARFM_MAX_ISA).
 
 set(CHAARFM_ENGINE_DIR ${CMAKE_CURRENT_LIST_DIR}/..)
 option(CHAARFM_BUILD_TESTS "Build the native engine's C++ tests" OFF)
 option(CHAARFM_BUILD_BENCH "Build the kernel benchmarks in bench/kernels" OFF)
-set(CHAARFM_BLAS "openblas" CACHE STRING "Kernel library for the fast path: openblas or none")
-option(CHAARFM_BLAS_STATIC "Link the kernel library statically" ON)
 
 add_library(chaarfm_engine STATIC
   ${CHAARFM_ENGINE_DIR}/src/kernels/parallel.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/cpu_features.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/matmul_ref_f32.cc
-  ${CHAARFM_ENGINE_DIR}/src/kernels/matmul_fast_f32.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/matmul_dispatch_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_f32.cc
@@ -38,11 +37,15 @@ if(MSVC)
 else()
   target_compile_options(chaarfm_engine PRIVATE -O3 -ffp-contract=off)
 endif()
-# ISA-specific units, x86 only: their own flags, entered only after the CPU probe
-# (cpu_features.h) in conv_tall_f32.cc / conv_wide_f32.cc. Other CPUs use the generic kernels.
-if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86" AND NOT EMSCRIPTEN)  # Emscripten says x86
-  set(_avx2 ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx2.cc)
-  set(_avx512 ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_avx512.cc)
+# ISA-specific units: their own flags, entered only through the dispatch on CpuIsa()
+# (cpu_features.h) in matmul_dispatch_f32.cc / conv_tall_f32.cc / conv_wide_f32.cc. x86 builds
+# AVX2+FMA and AVX-512F units; arm64 builds NEON units (AdvSIMD is part of its base ISA, no
+# flags); WebAssembly (Emscripten, which reports an x86 processor) builds the SIMD128 units with
+# -msimd128 on every unit (below); other CPUs use the generic kernels only.
+set(_k ${CHAARFM_ENGINE_DIR}/src/kernels)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86" AND NOT EMSCRIPTEN)
+  set(_avx2 ${_k}/conv_tall_avx2.cc ${_k}/conv_wide_avx2.cc ${_k}/matmul_avx2.cc)
+  set(_avx512 ${_k}/conv_tall_avx512.cc ${_k}/conv_wide_avx512.cc ${_k}/matmul_avx512.cc)
   target_sources(chaarfm_engine PRIVATE ${_avx2} ${_avx512})
   if(MSVC)
     set_source_files_properties(${_avx2} PROPERTIES COMPILE_OPTIONS "/arch:AVX2")
@@ -51,38 +54,17 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86" AND NOT EMSCRIPT
     set_source_files_properties(${_avx2} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
     set_source_files_properties(${_avx512} PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
   endif()
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64|ARM64" AND NOT EMSCRIPTEN)
+  target_sources(chaarfm_engine PRIVATE ${_k}/conv_tall_neon.cc ${_k}/conv_wide_neon.cc ${_k}/matmul_neon.cc)
 endif()
 # WebAssembly (Emscripten, native/wasm/CMakeLists.txt): the SIMD128 family, -msimd128.
 if(EMSCRIPTEN)
-  set(_wasm128 ${CHAARFM_ENGINE_DIR}/src/kernels/matmul_wasm128.cc ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_wasm128.cc
-    ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_wasm128.cc)
+  set(_wasm128 ${_k}/matmul_wasm128.cc ${_k}/conv_tall_wasm128.cc ${_k}/conv_wide_wasm128.cc)
   target_sources(chaarfm_engine PRIVATE ${_wasm128})
   target_compile_options(chaarfm_engine PUBLIC -msimd128)
 endif()
 find_package(Threads REQUIRED)
 target_link_libraries(chaarfm_engine PUBLIC Threads::Threads)
-
-if(CHAARFM_BLAS STREQUAL "openblas")
-  if(CHAARFM_BLAS_STATIC)
-    find_library(CHAARFM_OPENBLAS_LIB NAMES libopenblas.a openblas
-      PATH_SUFFIXES openblas-pthread openblas-openmp)
-  else()
-    find_library(CHAARFM_OPENBLAS_LIB NAMES openblas PATH_SUFFIXES openblas-pthread)
-  endif()
-  if(NOT CHAARFM_OPENBLAS_LIB)
-    message(FATAL_ERROR "CHAARFM_BLAS=openblas but OpenBLAS was not found (apt-get install libopenblas-dev, or -DCHAARFM_BLAS=none)")
-  endif()
-  message(STATUS "chaarfm_engine: OpenBLAS ${CHAARFM_OPENBLAS_LIB}")
-  target_compile_definitions(chaarfm_engine PRIVATE CHAARFM_WITH_OPENBLAS=1)
-  target_link_libraries(chaarfm_engine PUBLIC ${CHAARFM_OPENBLAS_LIB})
-  if(CHAARFM_OPENBLAS_LIB MATCHES "\\.a$")
-    # libopenblas.a: sgemm needs only libm and pthreads (the LAPACK members that need libgfortran
-    # are never pulled from the archive).
-    target_link_libraries(chaarfm_engine PUBLIC m)
-  endif()
-elseif(NOT CHAARFM_BLAS STREQUAL "none")
-  message(FATAL_ERROR "CHAARFM_BLAS must be openblas or none, got '${CHAARFM_BLAS}'")
-endif()
 
 if(CHAARFM_BUILD_TESTS)
   add_executable(chaarfm_engine_test

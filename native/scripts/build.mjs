@@ -3,7 +3,7 @@
  * Builds the native addon from source with cmake-js (build/Release/chaarfm.node).
  *   node native/scripts/build.mjs [--tests] [extra cmake-js arguments]
  * --tests also builds the engine's C++ test program that test/native-engine.test.ts runs.
- * When the build cannot run (no CMake, compiler, OpenBLAS, or libsamplerate's pinned source for the
+ * When the build cannot run (no CMake or compiler, or libsamplerate's pinned source for the
  * resampler's filter table and the tests' reference), it says what is
  * missing and exits 0, so the TypeScript tests still run and the native ones skip with a
  * reason; with CHAARFM_REQUIRE_NATIVE=1 (CI) such a failure is an error.
@@ -27,8 +27,8 @@ const r = spawnSync(
 if (r.status !== 0) {
   const why = r.error ? r.error.message : `cmake-js exited with ${r.status ?? r.signal}`;
   const hint =
-    'needs CMake >= 3.15, a C++17 compiler, OpenBLAS and libsamplerate\'s pinned source (native/deps/fetch-source.mjs) ' +
-    '(Debian/Ubuntu: apt-get install cmake g++ dpkg-dev libopenblas-dev)';
+    'needs CMake >= 3.15, a C++17 compiler and libsamplerate\'s pinned source (native/deps/fetch-source.mjs) ' +
+    '(Debian/Ubuntu: apt-get install cmake g++ dpkg-dev)';
   if (process.env.CHAARFM_REQUIRE_NATIVE === '1') {
     console.error(`native addon build failed (${why}); it ${hint}`);
     process.exit(1);

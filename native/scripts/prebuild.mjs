@@ -6,8 +6,8 @@
  * prebuildify only drives node-gyp, so this does its job for cmake-js: a Release build with
  * cmake-js in its own folder (build-prebuild/, never the developer's build/, which the tests
  * load), then a copy into the prebuildify layout.
- * - libsamplerate is built from its pinned source and linked statically (CMakeLists.txt), and
- *   OpenBLAS is linked statically when a static library is found.
+ * - libsamplerate is built from its pinned source and linked statically (CMakeLists.txt); the
+ *   engine's kernels are our own (no BLAS library).
  * - libstdc++ and libgcc are linked statically (CMakeLists.txt); on Linux, ldd then checks
  *   that the result needs only what a bare glibc system has,
  *   and the script fails naming any other library.

@@ -2,7 +2,7 @@
 // The addon's JS surface (typed in src/embed/native-binding.ts). This file only registers
 // functions; each call copies its inputs out of V8 on the JS thread, does the work on a libuv
 // worker (Napi::AsyncWorker) and builds the JS result back on the JS thread.
-//   info()                                   sync   -> { engine, napiVersion, resampler }
+//   info()                                   sync   -> { engine, napiVersion, resampler, isa, cpuIsa }
 //   createModel(graph)                       sync   -> Model handle (copies the graph; cheap)
 //   openSession(model, sampleRate, threads)  async  -> Promise<Session handle>
 //   sessionPush(session, pcm)                async  -> Promise<{ inputSamples, frames, patches, peak }>
@@ -26,6 +26,7 @@
 
 #include "audio/mel_frontend.h"
 #include "audio/resample.h"
+#include "kernels/cpu_features.h"
 #include "graph_from_js.h"
 #include "js_errors.h"
 #include "session.h"
@@ -156,6 +157,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("engine", kEngineName);
   o.Set("napiVersion", NAPI_VERSION);
   o.Set("resampler", std::string("sinc-medium (libsamplerate 0.2.2, reimplemented) ") + SincDotBestName());
+  o.Set("isa", IsaName(CpuIsa()));         // the kernels' ISA: this CPU's best, capped by CHAARFM_MAX_ISA
+  o.Set("cpuIsa", IsaName(CpuBestIsa()));  // this CPU's best
   return o;
 }
 
@@ -339,6 +342,11 @@ Napi::Value Frontend(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // A CHAARFM_MAX_ISA the engine does not understand: refuse to load, saying why.
+  if (const char* err = CpuIsaError()) {
+    Napi::Error::New(env, std::string(err) + " (unset it, or set one of those)").ThrowAsJavaScriptException();
+    return exports;
+  }
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));
   exports.Set("openSession", Napi::Function::New(env, OpenSession, "openSession"));

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Entry point of chaarfm_engine_test: runs every registered test (or those whose name
-// contains argv filter), prints PASS/FAIL/SKIP per test and exits non-zero on any failure.
+// contains argv filter), prints PASS/FAIL/SKIP per test ("SKIP name: reason" for a test that
+// cannot run here, e.g. a SIMD variant above CpuIsa()), a summary line
+//   N tests, P passed, S skipped, F failures
+// and exits non-zero on any failure (2 when CHAARFM_MAX_ISA is not understood).
 // Usage: chaarfm_engine_test [--fixtures DIR] [filter]; DIR holds the files written by
 // test/native/dump-engine-fixtures.mjs (tests that need them skip without it).
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 
-#include "../src/kernels/backend.h"
+#include "../src/kernels/cpu_features.h"
 #include "test_util.h"
 
 int main(int argc, char** argv) {
@@ -20,11 +23,17 @@ int main(int argc, char** argv) {
   }
   if (Registry::Fixtures().empty() && std::getenv("CHAARFM_ENGINE_FIXTURES"))
     Registry::Fixtures() = std::getenv("CHAARFM_ENGINE_FIXTURES");
-  std::cout << "kernel backend: " << chaarfm::FastBackendName() << "\n";
-  int run = 0;
+  if (const char* err = chaarfm::CpuIsaError()) {
+    std::cout << "error: " << err << std::endl;
+    return 2;
+  }
+  std::cout << "kernel isa: " << chaarfm::IsaName(chaarfm::CpuIsa()) << " (this CPU's best: "
+            << chaarfm::IsaName(chaarfm::CpuBestIsa()) << ")\n";
+  int run = 0, passed = 0, skipped = 0;
   for (auto& [name, fn] : Registry::Tests()) {
     if (!filter.empty() && name.find(filter) == std::string::npos) continue;
     const int before = Registry::Failures();
+    Registry::Skipped().clear();
     try {
       fn();
     } catch (const std::exception& e) {
@@ -32,8 +41,17 @@ int main(int argc, char** argv) {
       std::cout << "  FAIL exception: " << e.what() << "\n";
     }
     ++run;
-    std::cout << (Registry::Failures() == before ? "PASS " : "FAIL ") << name << std::endl;
+    if (Registry::Failures() != before) {
+      std::cout << "FAIL " << name << std::endl;
+    } else if (!Registry::Skipped().empty()) {
+      ++skipped;
+      std::cout << "SKIP " << name << ": " << Registry::Skipped() << std::endl;
+    } else {
+      ++passed;
+      std::cout << "PASS " << name << std::endl;
+    }
   }
-  std::cout << run << " tests, " << Registry::Failures() << " failures" << std::endl;
+  std::cout << run << " tests, " << passed << " passed, " << skipped << " skipped, " << Registry::Failures()
+            << " failures" << std::endl;
   return Registry::Failures() == 0 ? 0 : 1;
 }

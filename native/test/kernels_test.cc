@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Kernel tests: each kernel family against a plain scalar (double) reference by normalised
-// squared error, the fast (library) GEMM against the generic one on the real MusiCNN layer
-// shapes, and position independence (a row's value does not depend on the rows around it).
+// squared error; every SIMD variant (GEMM, conv_tall, conv_wide; avx512/avx2 on x86, neon on
+// arm64, wasm128 under Emscripten) against the plain reference and against the generic variant on the real MusiCNN
+// layer shapes, one test per variant, SKIP when CpuIsa() (the CPU, capped by CHAARFM_MAX_ISA)
+// cannot run it; and position independence (a row's value does not depend on the rows around
+// it, on M, on the tiling or on the thread split), bit for bit.
 #include <algorithm>
 #include <cmath>
 
-#include "../src/kernels/backend.h"
 #include "../src/kernels/batchnorm_f32.h"
 #include "../src/kernels/conv_f32.h"
 #include "../src/kernels/conv_tall_f32.h"
@@ -20,15 +22,23 @@
 using namespace chaarfm;
 using namespace chaarfm::test;
 
-#if CHAARFM_X86
-namespace chaarfm {
-ConvTallFn conv_tall_avx512_f32(size_t width, size_t co);  // the variants, reached directly to test each
-ConvTallFn conv_tall_avx2_f32(size_t width, size_t co);
-ConvWideFn conv_wide_avx512_f32(size_t width, size_t kw, size_t co);
-}  // namespace chaarfm
-#endif
-
 namespace {
+
+// Empty when this variant can run here, else why not (it is then a SKIP, never a PASS).
+std::string Unavailable(const char* isa) {
+  const std::string n = isa;
+  if (n != "generic" && !gemm_variant_f32(isa)) return n + " is not built for this architecture";
+  auto allows = [&](Isa i) {
+    if (n == "avx512") return i == Isa::kAvx512;
+    if (n == "avx2") return i == Isa::kAvx2 || i == Isa::kAvx512;
+    if (n == "neon") return i == Isa::kNeon;
+    if (n == "wasm128") return i == Isa::kWasm128;
+    return true;
+  };
+  if (!allows(CpuBestIsa())) return "this CPU cannot run " + n;
+  if (!allows(CpuIsa())) return std::string("capped by CHAARFM_MAX_ISA to ") + IsaName(CpuIsa());
+  return {};
+}
 
 std::vector<double> GemmScalar(const std::vector<float>& A, const std::vector<float>& B, size_t M, size_t N, size_t K) {
   std::vector<double> C(M * N, 0.0);
@@ -92,49 +102,58 @@ TEST(gemm_reference_matches_scalar) {
   }
 }
 
-TEST(gemm_fast_matches_reference_on_musicnn_shapes) {
-  if (!FastBackendAvailable()) { std::cout << "  SKIP: no fast backend built\n"; return; }
-  // im2col shapes of the MusiCNN layers (M reduced where the full size only repeats rows)
-  const size_t shapes[][3] = {{590, 204, 266}, {300, 204, 469}, {960, 51, 128}, {960, 51, 64},
-                              {960, 51, 32},   {187, 64, 3927}, {187, 64, 448}, {1, 200, 1506}, {1, 50, 200}};
+// One GEMM variant: against the double scalar reference and the generic (reference) GEMM on the
+// MusiCNN shapes (and tails: N not a multiple of the vector, M not of the tile), then bit for
+// bit position independence: any row split (M = 1, 4, 17, ... rows per call) gives the same
+// rows as one call, and a row computed alone equals it computed among others.
+static void GemmVariant(const char* isa) {
+  const std::string why = Unavailable(isa);
+  if (!why.empty()) SKIP(why);
+  const GemmFn gemm = gemm_variant_f32(isa);
+  const size_t shapes[][3] = {{590, 204, 266}, {300, 204, 469}, {960, 51, 128}, {960, 51, 64}, {960, 51, 32},
+                              {187, 64, 3927}, {187, 64, 448}, {4, 200, 1506}, {1, 200, 1506}, {3, 50, 200},
+                              {7, 13, 5},      {5, 1, 300},    {1, 17, 1}};
   for (auto& sh : shapes) {
     const size_t M = sh[0], N = sh[1], K = sh[2];
     auto A = Random(M * K, 3, 0.f, 4.f), B = Random(K * N, 4);
-    std::vector<float> fast(M * N), ref(M * N);
-    gemm_f32(A.data(), K, B.data(), N, fast.data(), N, M, N, K);
+    std::vector<float> fast(M * N, 7.f), ref(M * N);
+    gemm(A.data(), K, B.data(), N, fast.data(), N, M, N, K);
     gemm_ref_f32(A.data(), K, B.data(), N, ref.data(), N, M, N, K);
-    const double e = Nse(fast, ref);
-    CHECK_MSG(e < kNseMax, "M=" << M << " N=" << N << " K=" << K << " nse=" << e);
+    CHECK_MSG(Nse(fast, ref) < kNseMax, isa << " vs generic M=" << M << " N=" << N << " K=" << K << " nse=" << Nse(fast, ref));
+    if (M * N * K < 50'000'000) {
+      const double e = Nse(fast, GemmScalar(A, B, M, N, K));
+      CHECK_MSG(e < kNseMax, isa << " vs scalar M=" << M << " N=" << N << " K=" << K << " nse=" << e);
+    }
+    // strided A and C (lda > K, ldc > N): the rows land where they should, nothing else is written
+    std::vector<float> A2(M * (K + 3), 9.f), C2(M * (N + 5), -3.f);
+    for (size_t i = 0; i < M; ++i) std::copy(&A[i * K], &A[i * K] + K, &A2[i * (K + 3)]);
+    gemm(A2.data(), K + 3, B.data(), N, C2.data(), N + 5, M, N, K);
+    bool same = true;
+    for (size_t i = 0; i < M; ++i)
+      for (size_t j = 0; j < N + 5; ++j)
+        same = same && (j < N ? std::memcmp(&C2[i * (N + 5) + j], &fast[i * N + j], 4) == 0 : C2[i * (N + 5) + j] == -3.f);
+    CHECK_MSG(same, isa << " strided M=" << M << " N=" << N << " K=" << K);
+    // row splits
+    std::vector<float> parts(M * N);
+    const size_t cuts[] = {0, 1, 4, 17, 59, 177, 256, 299, M};
+    for (size_t c = 0; c + 1 < sizeof(cuts) / sizeof(cuts[0]); ++c) {
+      const size_t r0 = std::min(cuts[c], M), r1 = std::min(cuts[c + 1], M);
+      if (r1 > r0) gemm(A.data() + r0 * K, K, B.data(), N, parts.data() + r0 * N, N, r1 - r0, N, K);
+    }
+    CHECK_MSG(BitEqual(parts, fast), isa << " row splits M=" << M << " N=" << N << " K=" << K);
+    std::vector<float> one(N);
+    const size_t r = M / 2;
+    gemm(A.data() + r * K, K, B.data(), N, one.data(), N, 1, N, K);
+    CHECK_MSG(std::memcmp(one.data(), &fast[r * N], N * 4) == 0, isa << " row alone M=" << M << " N=" << N);
   }
 }
 
-TEST(gemm_rows_do_not_depend_on_neighbours) {
-  // The overlap reuse and the thread split rely on this: through gemm_rows_f32 (and the plain
-  // reference), a row's value is bit-identical whatever rows it is computed with.
-  const size_t shapes[][3] = {{600, 204, 266}, {300, 204, 469}, {400, 51, 128}, {187, 64, 3927}, {700, 51, 32}};
-  for (int fast = 0; fast < 2; ++fast) {
-    for (auto& sh : shapes) {
-      const size_t M = sh[0], N = sh[1], K = sh[2];
-      auto A = Random(M * K, 5, 0.f, 4.f), B = Random(K * N, 6);
-      std::vector<float> all(M * N), parts(M * N);
-      gemm_rows_f32(A.data(), K, B.data(), N, all.data(), N, M, N, K, fast != 0);
-      const size_t cuts[] = {0, 1, 4, 17, 59, 177, 256, 299, M};
-      for (size_t c = 0; c + 1 < sizeof(cuts) / sizeof(cuts[0]); ++c) {
-        const size_t r0 = std::min(cuts[c], M), r1 = std::min(cuts[c + 1], M);
-        if (r1 > r0) gemm_rows_f32(A.data() + r0 * K, K, B.data(), N, parts.data() + r0 * N, N, r1 - r0, N, K, fast != 0);
-      }
-      CHECK_MSG(BitEqual(all, parts), (fast ? "fast" : "reference") << " M=" << M << " N=" << N << " K=" << K);
-    }
-  }
-  // single-row calls (the engine's MatMul) agree with each other whatever the row
-  const size_t K = 1506, N = 200;
-  auto A = Random(3 * K, 7), B = Random(K * N, 8);
-  std::vector<float> r0(N), r1(N);
-  gemm_f32(A.data(), K, B.data(), N, r0.data(), N, 1, N, K);
-  std::vector<float> copy(A.begin(), A.begin() + K);
-  gemm_f32(copy.data(), K, B.data(), N, r1.data(), N, 1, N, K);
-  CHECK(BitEqual(r0, r1));
-}
+
+TEST(gemm_avx512_matches_reference_and_is_position_independent) { GemmVariant("avx512"); }
+TEST(gemm_avx2_matches_reference_and_is_position_independent) { GemmVariant("avx2"); }
+TEST(gemm_neon_matches_reference_and_is_position_independent) { GemmVariant("neon"); }
+TEST(gemm_wasm128_matches_reference_and_is_position_independent) { GemmVariant("wasm128"); }
+TEST(gemm_generic_is_position_independent) { GemmVariant("generic"); }
 
 TEST(conv2d_matches_scalar_valid_and_same) {
   struct Case { Conv2DShape s; };
@@ -256,21 +275,6 @@ TEST(conv_tall_simd_matches_generic_and_im2col) {
     conv_tall_pool_generic_f32(xpad.data(), W, w.data(), kh, co, ep, 0, T, gen.data());
     std::vector<float> ref0(ref.begin(), ref.begin() + T * co);
     CHECK_MSG(Nse(gen, ref0) < kNseMax, "generic tall W=" << W << " nse=" << Nse(gen, ref0));
-    // every SIMD variant this CPU can run, against the generic one
-#if CHAARFM_X86
-    const bool has[2] = {CpuHasAvx512f(), CpuHasAvx2Fma()};
-    const ConvTallFn fns[2] = {conv_tall_avx512_f32(W, co), conv_tall_avx2_f32(W, co)};
-    for (int v = 0; v < 2; ++v) {
-      if (!has[v] || !fns[v]) continue;
-      std::vector<float> simd(T * co);
-      fns[v](xpad.data(), W, w.data(), kh, co, ep, 0, T, simd.data());
-      std::vector<float> part(T * co);  // two row ranges give the same rows
-      fns[v](xpad.data(), W, w.data(), kh, co, ep, 0, 11, part.data());
-      fns[v](xpad.data(), W, w.data(), kh, co, ep, 11, T, part.data());
-      CHECK(BitEqual(part, simd));
-      CHECK_MSG(Nse(simd, gen) < kNseMax, (v ? "avx2" : "avx512") << " W=" << W << " nse=" << Nse(simd, gen));
-    }
-#endif
   }
 }
 
@@ -307,20 +311,100 @@ TEST(conv_wide_simd_matches_generic_and_im2col) {
         want[t * co + o] = m;
       }
     CHECK_MSG(Nse(gen, want) < kNseMax, "generic wide W=" << W << " kw=" << kw << " nse=" << Nse(gen, want));
-    // the AVX-512 variant, when this CPU can run it and the shape is one it takes
-#if CHAARFM_X86
-    ConvWideFn simd = CpuHasAvx512f() ? conv_wide_avx512_f32(W, kw, co) : nullptr;
-#else
-    ConvWideFn simd = nullptr;
-#endif
-    if (!simd) continue;
-    std::vector<float> v(T * co), part(T * co);
-    simd(x.data(), W, w.data(), kh, kw, co, ep, 0, T, v.data());
-    simd(x.data(), W, w.data(), kh, kw, co, ep, 0, 5, part.data());  // two row ranges give the same rows
-    simd(x.data(), W, w.data(), kh, kw, co, ep, 5, T, part.data());
-    CHECK(BitEqual(part, v));
-    CHECK_MSG(Nse(v, gen) < kNseMax, "avx512 wide W=" << W << " kw=" << kw << " co=" << co << " nse=" << Nse(v, gen));
-    const std::vector<float> fast0(fast.begin(), fast.begin() + T * co);
-    CHECK(BitEqual(v, fast0));  // conv2d_f32 took the SIMD kernel
+    // conv2d_f32 took the variant CpuIsa() gives for this shape
+    if (ConvWideFn best = conv_wide_pool_best_f32(W, kw, co)) {
+      std::vector<float> v(T * co);
+      best(x.data(), W, w.data(), kh, kw, co, ep, 0, T, v.data());
+      const std::vector<float> fast0(fast.begin(), fast.begin() + T * co);
+      CHECK_MSG(BitEqual(v, fast0), conv_wide_variant_name(W, kw, co));
+    }
   }
+}
+
+// One SIMD variant of the tall kernel on MusiCNN's temporal shapes and the tails: against the
+// plain reference (im2col + reference GEMM) and the generic variant; two row ranges give the
+// same rows (bit for bit). Shapes the variant does not take are counted; none taken = a failure.
+static void ConvTallVariant(const char* isa) {
+  const std::string why = Unavailable(isa);
+  if (!why.empty()) SKIP(why);
+  const size_t shapes[][3] = {{96, 128, 51}, {96, 64, 51}, {96, 32, 51}, {40, 9, 7}, {24, 5, 3}, {64, 7, 5}};
+  int taken = 0;
+  for (auto& sh : shapes) {
+    const size_t W = sh[0], kh = sh[1], co = sh[2], T = 37;
+    const ConvTallFn fn = conv_tall_variant_f32(isa, W, co);
+    if (!fn) continue;
+    ++taken;
+    Conv2DShape s{2, T, W, 1, kh, 1, co, (kh - 1) / 2, 0, T, W};
+    auto x = Random(2 * T * W, 21, 0.f, 4.f), w = Random(kh * co, 22, -0.2f, 0.2f);
+    PooledConvRun run(x, w, s, 23);
+    const size_t th = T + kh - 1;
+    std::vector<float> xpad(th * W, 0.f), gen(T * co), simd(T * co), part(T * co);
+    for (size_t t = 0; t < T; ++t) std::memcpy(&xpad[(t + s.pad_top) * W], &x[t * W], W * 4);
+    conv_tall_pool_generic_f32(xpad.data(), W, w.data(), kh, co, run.ep, 0, T, gen.data());
+    fn(xpad.data(), W, w.data(), kh, co, run.ep, 0, T, simd.data());
+    fn(xpad.data(), W, w.data(), kh, co, run.ep, 0, 11, part.data());
+    fn(xpad.data(), W, w.data(), kh, co, run.ep, 11, T, part.data());
+    CHECK_MSG(BitEqual(part, simd), isa << " tall row split W=" << W);
+    const std::vector<float> ref0(run.ref.begin(), run.ref.begin() + T * co);
+    CHECK_MSG(Nse(simd, gen) < kNseMax, isa << " tall vs generic W=" << W << " nse=" << Nse(simd, gen));
+    CHECK_MSG(Nse(simd, ref0) < kNseMax, isa << " tall vs reference W=" << W << " nse=" << Nse(simd, ref0));
+  }
+  CHECK_MSG(taken >= 4, isa << " took only " << taken << " tall shapes");
+}
+
+// One SIMD variant of the wide kernel on MusiCNN's timbral shapes and the masked channel
+// groups / overlapping last pixel blocks: against the plain reference and the generic variant,
+// row ranges bit for bit.
+static void ConvWideVariant(const char* isa) {
+  const std::string why = Unavailable(isa);
+  if (!why.empty()) SKIP(why);
+  const size_t shapes[][4] = {{96, 38, 204, 7}, {96, 67, 204, 7}, {40, 9, 7, 3}, {29, 5, 33, 5},
+                              {50, 3, 17, 1},   {30, 18, 13, 2},  {96, 38, 9, 7}};
+  int taken = 0;
+  for (auto& sh : shapes) {
+    const size_t W = sh[0], kw = sh[1], co = sh[2], kh = sh[3], T = 13, H = T + kh - 1, OW = W - kw + 1;
+    const ConvWideFn fn = conv_wide_variant_f32(isa, W, kw, co);
+    if (!fn) continue;
+    ++taken;
+    Conv2DShape s{2, H, W, 1, kh, kw, co, 0, 0, T, OW};
+    auto x = Random(2 * H * W, 31, -2.f, 4.f), w = Random(kh * kw * co, 32, -0.2f, 0.2f);
+    PooledConvRun run(x, w, s, 33);
+    std::vector<float> gen(T * co), v(T * co), part(T * co);
+    conv_wide_pool_generic_f32(x.data(), W, w.data(), kh, kw, co, run.ep, 0, T, gen.data());
+    fn(x.data(), W, w.data(), kh, kw, co, run.ep, 0, T, v.data());
+    fn(x.data(), W, w.data(), kh, kw, co, run.ep, 0, 5, part.data());
+    fn(x.data(), W, w.data(), kh, kw, co, run.ep, 5, T, part.data());
+    CHECK_MSG(BitEqual(part, v), isa << " wide row split W=" << W << " kw=" << kw << " co=" << co);
+    const std::vector<float> ref0(run.ref.begin(), run.ref.begin() + T * co);
+    CHECK_MSG(Nse(v, gen) < kNseMax, isa << " wide vs generic W=" << W << " kw=" << kw << " co=" << co << " nse=" << Nse(v, gen));
+    CHECK_MSG(Nse(v, ref0) < kNseMax, isa << " wide vs reference W=" << W << " kw=" << kw << " co=" << co << " nse=" << Nse(v, ref0));
+  }
+  CHECK_MSG(taken == 7, isa << " took only " << taken << " of 7 wide shapes");
+}
+
+TEST(conv_tall_avx512_matches_generic_and_reference) { ConvTallVariant("avx512"); }
+TEST(conv_tall_avx2_matches_generic_and_reference) { ConvTallVariant("avx2"); }
+TEST(conv_tall_neon_matches_generic_and_reference) { ConvTallVariant("neon"); }
+TEST(conv_tall_wasm128_matches_generic_and_reference) { ConvTallVariant("wasm128"); }
+TEST(conv_wide_avx512_matches_generic_and_reference) { ConvWideVariant("avx512"); }
+TEST(conv_wide_avx2_matches_generic_and_reference) { ConvWideVariant("avx2"); }
+TEST(conv_wide_neon_matches_generic_and_reference) { ConvWideVariant("neon"); }
+TEST(conv_wide_wasm128_matches_generic_and_reference) { ConvWideVariant("wasm128"); }
+
+// The cap obeys CHAARFM_MAX_ISA and SetIsaCapForTesting, for every dispatching family.
+TEST(isa_cap_lowers_every_dispatch) {
+  const Isa top = CpuIsa();
+  SetIsaCapForTesting(Isa::kGeneric);
+  CHECK(CpuIsa() == Isa::kGeneric && !CpuHasAvx2Fma() && !CpuHasAvx512f() && !CpuHasNeon() &&
+        !CpuHasWasm128());
+  CHECK(std::string(gemm_variant_name()) == "generic");
+  CHECK(conv_tall_pool_best_f32(96, 51) == nullptr && conv_wide_pool_best_f32(96, 38, 204) == nullptr);
+  SetIsaCapForTesting(Isa::kAvx2);
+  CHECK(CpuIsa() == (top == Isa::kAvx512 ? Isa::kAvx2 : top));
+  CHECK(!CpuHasAvx512f());
+  SetIsaCapForTesting(Isa::kAvx512);
+  CHECK(CpuIsa() == top);
+  CHECK(std::string(gemm_variant_name()) == IsaName(top));
+  CHECK(std::string(conv_wide_variant_name(96, 38, 204)) == IsaName(top));
+  CHECK(std::string(conv_tall_variant_name(96, 51)) == IsaName(top));
 }

@@ -4,14 +4,14 @@
 // operations in the same order), on the MusiCNN shapes and on shapes that hit every tail
 // (row/column remainders of the GEMM, widths that are not a multiple of 16, channel counts that
 // leave 1..7 channels, a last pixel block that overlaps the one before), split row ranges, and
-// through the dispatch (conv2d_f32 and gemm_f32 took these kernels).
+// through the dispatch (CpuIsa() is wasm128; conv2d_f32 and gemm_f32 took these kernels).
 #include <cstring>
 #include <vector>
 
-#include "../src/kernels/backend.h"
 #include "../src/kernels/conv_f32.h"
 #include "../src/kernels/conv_tall_f32.h"
 #include "../src/kernels/conv_wide_f32.h"
+#include "../src/kernels/cpu_features.h"
 #include "../src/kernels/matmul_f32.h"
 #include "../src/kernels/wasm128_f32.h"
 #include "test_util.h"
@@ -38,7 +38,9 @@ ConvEpilogue Epilogue(size_t co, uint32_t seed, std::vector<float>* bias, std::v
 }  // namespace
 
 TEST(wasm128_gemm_bit_equal_to_reference) {
-  CHECK(std::strcmp(FastBackendName(), "wasm simd128") == 0);
+  CHECK(CpuBestIsa() == Isa::kWasm128 && CpuIsa() == Isa::kWasm128);
+  CHECK(gemm_variant_f32("wasm128") == gemm_wasm128_f32);
+  CHECK(std::strcmp(gemm_variant_name(), "wasm128") == 0);
   // MusiCNN's GEMMs (conv2d_5..7, dense) and tails: M % 4 = 1..3, N % 8 = 4 or 1..3
   const size_t shapes[][3] = {{187, 64, 3927}, {187, 64, 448}, {1, 200, 1506}, {37, 51, 128}, {6, 13, 9},
                               {3, 4, 1},      {5, 7, 2},      {9, 12, 17}};
@@ -66,7 +68,7 @@ TEST(wasm128_conv_tall_bit_equal_to_generic) {
     ConvTallFn fn = conv_tall_wasm128_f32(W, co);
     CHECK_MSG(fn != nullptr, "W=" << W);
     if (!fn) continue;
-    CHECK(conv_tall_pool_best_f32(W, co) == fn);
+    CHECK(conv_tall_pool_best_f32(W, co) == fn && conv_tall_variant_f32("wasm128", W, co) == fn);
     CHECK(std::strcmp(conv_tall_variant_name(W, co), "wasm128") == 0);
     std::vector<float> gen(T * co), simd(T * co), part(T * co);
     conv_tall_pool_generic_f32(xpad.data(), W, w.data(), kh, co, ep, 0, T, gen.data());
@@ -90,7 +92,8 @@ TEST(wasm128_conv_wide_bit_equal_to_generic) {
     ConvWideFn fn = conv_wide_wasm128_f32(W, kw, co);
     CHECK_MSG(fn != nullptr, "W=" << W << " kw=" << kw);
     if (!fn) continue;
-    CHECK(conv_wide_pool_best_f32(W, kw, co) == fn);
+    CHECK(conv_wide_pool_best_f32(W, kw, co) == fn && conv_wide_variant_f32("wasm128", W, kw, co) == fn);
+    CHECK(std::strcmp(conv_wide_variant_name(W, kw, co), "wasm128") == 0);
     std::vector<float> gen(T * co), simd(T * co), part(T * co);
     conv_wide_pool_generic_f32(x.data(), W, w.data(), kh, kw, co, ep, 0, T, gen.data());
     fn(x.data(), W, w.data(), kh, kw, co, ep, 0, T, simd.data());

@@ -5,6 +5,10 @@
 // rows against TF.js's CPU backend (|diff| <= 1e-4 per component).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "../src/kernels/cpu_features.h"
 
 #include "../src/graph/musicnn_runner.h"
 #include "graph_fixture.h"
@@ -23,7 +27,7 @@ struct Fixture {
 
 bool Load(const std::string& name, Fixture* f) {
   const std::string dir = Registry::Fixtures();
-  if (dir.empty()) { std::cout << "  SKIP: no fixtures (--fixtures DIR)\n"; return false; }
+  if (dir.empty()) return false;
   const std::string base = dir + "/" + name;
   f->graph = LoadGraph(base);
   f->graph.outputs = {"model/dense/BiasAdd", "model/Sigmoid"};
@@ -57,7 +61,7 @@ MusicnnRunner::Result Stream(MusicnnRunner& r, const Fixture& f, size_t chunk) {
 
 void CheckGraph(const char* name) {
   Fixture f;
-  if (!Load(name, &f)) return;
+  if (!Load(name, &f)) SKIP("no fixtures (--fixtures DIR)");
   MusicnnRunner::Options plain;
   plain.overlap_reuse = false;
   MusicnnRunner one(f.graph, 1), two(f.graph, 2), ref(f.graph, 1, plain);
@@ -111,7 +115,61 @@ void CheckGraph(const char* name) {
   CHECK(none.patches == 0);
 }
 
+
+// Across ISAs (each one CpuIsa() allows, lowered in-process by SetIsaCapForTesting): the end
+// vectors (means of both outputs over the stream, with the overlap reuse) agree with the
+// highest ISA's within 1e-5 per component and cosine >= 0.999999; per ISA the same bits for
+// two runs, 1 and 2 threads. Prints a digest of each ISA's means so that separate processes
+// (test/native-engine.test.ts runs this binary under each CHAARFM_MAX_ISA) can be compared.
+uint64_t Digest(const std::vector<std::vector<float>>& v) {
+  uint64_t h = 1469598103934665603ull;
+  for (const auto& x : v)
+    for (float f : x) {
+      uint32_t b;
+      std::memcpy(&b, &f, 4);
+      for (int i = 0; i < 4; ++i) h = (h ^ ((b >> (8 * i)) & 0xFF)) * 1099511628211ull;
+    }
+  return h;
+}
+
+void CheckIsas(const char* name) {
+  Fixture f;
+  if (!Load(name, &f)) SKIP("no fixtures (--fixtures DIR)");
+  const Isa top = CpuIsa();
+  std::vector<Isa> isas = {top};
+  if (top == Isa::kAvx512) isas.push_back(Isa::kAvx2);
+  if (top != Isa::kGeneric) isas.push_back(Isa::kGeneric);
+  std::vector<std::vector<float>> want;
+  for (Isa isa : isas) {
+    SetIsaCapForTesting(isa);
+    CHECK(CpuIsa() == isa);
+    MusicnnRunner one(f.graph, 1), two(f.graph, 2);
+    const auto a = Stream(one, f, 93), b = Stream(one, f, 1000), c = Stream(two, f, 7);
+    CHECK_MSG(a.means == b.means && a.means == c.means, name << " " << IsaName(isa) << ": runs/threads differ");
+    std::cout << "  digest " << name << " " << IsaName(isa) << " " << std::hex << Digest(a.means) << std::dec << "\n";
+    if (want.empty()) { want = a.means; continue; }
+    for (size_t o = 0; o < want.size(); ++o) {
+      double worst = 0, dot = 0, na = 0, nb = 0;
+      for (size_t i = 0; i < want[o].size(); ++i) {
+        const double x = a.means[o][i], y = want[o][i];
+        worst = std::max(worst, std::fabs(x - y));
+        dot += x * y; na += x * x; nb += y * y;
+      }
+      const double cosine = dot / std::sqrt(na * nb);
+      // SIMD128 has no FMA: its kernels do the generic ones' operations in their order, bit for bit
+      if (top == Isa::kWasm128) CHECK_MSG(worst == 0, name << " output " << o << " generic vs wasm128 differ: " << worst);
+      CHECK_MSG(worst <= 1e-5 && cosine >= 0.999999, name << " output " << o << " " << IsaName(isa) << " vs " << IsaName(top)
+                                                          << ": max |diff| " << worst << ", cosine " << cosine);
+      std::cout << "  " << name << " output " << o << ": " << IsaName(isa) << " vs " << IsaName(top) << " max |diff| "
+                << worst << ", 1 - cosine " << 1 - cosine << "\n";
+    }
+  }
+  SetIsaCapForTesting(Isa::kAvx512);
+}
+
 }  // namespace
 
 TEST(runner_msd_musicnn) { CheckGraph("msd"); }
 TEST(runner_genre_dortmund) { CheckGraph("genre"); }
+TEST(runner_msd_isas_agree) { CheckIsas("msd"); }
+TEST(runner_genre_isas_agree) { CheckIsas("genre"); }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A minimal test harness for the engine's C++ tests: TEST(name) registers a function, CHECK
-// records a failure with file:line, Nse() is the normalised squared error of ggml's backend
+// records a failure with file:line, SKIP(reason) ends a test that cannot run here (a SIMD
+// variant this CPU or CHAARFM_MAX_ISA does not allow, no fixtures): it is reported as SKIP with
+// the reason and counted apart, never as a pass; Nse() is the normalised squared error of ggml's backend
 // checks (sum (a-b)^2 / sum b^2), Random() is a deterministic generator. Not thread-safe.
 #pragma once
 
@@ -9,6 +11,7 @@
 #include <cstring>
 #include <functional>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +25,7 @@ struct Registry {
   }
   static int& Failures() { static int f = 0; return f; }
   static std::string& Fixtures() { static std::string d; return d; }
+  static std::string& Skipped() { static std::string r; return r; }  // the current test's reason
 };
 struct Register {
   Register(const char* name, std::function<void()> fn) { Registry::Tests().emplace_back(name, std::move(fn)); }
@@ -30,6 +34,14 @@ struct Register {
   static void name();                                                     \
   static ::chaarfm::test::Register name##_reg(#name, name);               \
   static void name()
+
+#define SKIP(reason)                                                                           \
+  do {                                                                                         \
+    std::ostringstream skip_reason_;                                                           \
+    skip_reason_ << reason;                                                                    \
+    ::chaarfm::test::Registry::Skipped() = skip_reason_.str();                                 \
+    return;                                                                                    \
+  } while (0)
 
 #define CHECK(cond)                                                                   \
   do {                                                                                \

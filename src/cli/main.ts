@@ -27,7 +27,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .option('-c, --code <code>', 'Pairing code shown on the server\'s /ingest page')
     .option('--jobs <n>', `Jobs at once: N sockets sharing one loaded model (1-64; default: cores, 2 to 8, here ${DEFAULT_JOBS})`)
     .option('--backend <name>', 'Embedding backend: auto|native|wasm (default auto)')
-    .option('--threads <n>', `Threads for the embedding engine (1-${MAX_THREADS}; default: the number of cores, at most 8)`)
+    .option('--threads <n>', `Threads for the embedding engine (1-${MAX_THREADS}; default, native: the cores shared by the jobs, floor(cores / jobs); portable: the cores; at most 8)`)
     .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
     .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
     .option('--tmp-dir <dir>', 'Folder for per-job temp folders (default: the OS temp folder)')

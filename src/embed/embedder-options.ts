@@ -8,7 +8,13 @@ export interface CreateEmbedderOptions extends EmbedderOptions {
   logger?: Logger;
 }
 
-/** The pool size when `threads` is not given: one per core, at most 8. */
-export function defaultThreads(): number {
-  return Math.max(1, Math.min(8, availableParallelism()));
+/**
+ * Threads when `threads` is not given, one thread budget per process: the cores shared by the
+ * `jobs` embeds that run at once, at least 1, at most 8. The portable backend's pool is shared
+ * by all embeds (jobs = 1); the native backend gives each embed its own threads, so it uses
+ * floor(cores / jobs) and `jobs` sockets x threads never exceed the cores.
+ */
+export function defaultThreads(jobs = 1, cores = availableParallelism()): number {
+  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`Expected a positive integer for jobs but received ${jobs}`);
+  return Math.max(1, Math.min(8, Math.floor(cores / jobs)));
 }

@@ -60,7 +60,17 @@ export interface EmbedderOptions {
   tmpDir?: string;
   /** Explicit ffmpeg path */
   ffmpegPath?: string;
+  /**
+   * Threads. Portable backend: the size of its thread pool, shared by every embed (default: the
+   * cores, at most 8). Native backend: the threads of each embed (default: the cores shared by
+   * `jobs`, see {@link defaultThreads}).
+   */
   threads?: number;
+  /**
+   * Embeds that will run at once (a worker's `--jobs` sockets); default 1. Sets the native
+   * backend's default threads per embed so that jobs x threads never exceed the cores.
+   */
+  jobs?: number;
   /** Where the backend choice and its reason are logged. */
   logger?: Logger;
 }

@@ -13,7 +13,7 @@ import { asBinding } from './native-binding.js';
 
 /** How to build the native addon (one place, for every message that needs it). */
 export const NATIVE_BUILD_HINT =
-  'build it with `npm run build:native` in the package folder (needs CMake, a C++17 compiler and OpenBLAS; ' +
+  'build it with `npm run build:native` in the package folder (needs CMake and a C++17 compiler; ' +
   'the addon lands in build/Release), or use --backend wasm';
 
 /** The native addon could not be loaded; `attempts` says what was tried and why each failed. */

@@ -57,6 +57,10 @@ export interface NativeInfo {
   napiVersion: number;
   /** The resampler and its SIMD variant, e.g. "sinc-medium (libsamplerate 0.2.2, reimplemented) avx512". */
   resampler: string;
+  /** The kernels' instruction set: this CPU's best, capped by CHAARFM_MAX_ISA. */
+  isa: 'avx512' | 'avx2' | 'neon' | 'wasm128' | 'generic';
+  /** This CPU's best instruction set (ignoring the cap). */
+  cpuIsa: 'avx512' | 'avx2' | 'neon' | 'generic';
 }
 
 export interface PushProgress {

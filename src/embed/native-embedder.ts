@@ -168,7 +168,7 @@ export async function createNativeEmbedder(binding: unknown, opts: CreateEmbedde
     decode: ffmpegDecoder(),
     ffmpegPath,
     tmpDir: opts.tmpDir,
-    threads: opts.threads ?? defaultThreads(),
+    threads: opts.threads ?? defaultThreads(opts.jobs ?? 1),
     logger: log,
   });
 }

@@ -25,7 +25,7 @@ interface EngineModule {
   _malloc(n: number): number;
   _free(p: number): void;
   _chaarfm_last_error(): number;
-  _chaarfm_backend_name(): number;
+  _chaarfm_isa(): number;
   _chaarfm_model_create(blob: number, size: number): number;
   _chaarfm_model_free(m: number): void;
   _chaarfm_model_outputs(m: number): number;
@@ -78,8 +78,8 @@ export interface WasmModel {
 }
 
 export interface WasmEngine {
-  /** 'wasm simd128' */
-  backend: string;
+  /** The kernels' ISA (native/src/kernels/cpu_features.h): 'wasm128' (SIMD128) in this build. */
+  isa: string;
   createModel(graph: GraphSpecJs): WasmModel;
   /** count x 512 frames -> count x 96 log-mel bands. */
   melBands(frames: Float32Array): Float32Array;
@@ -102,9 +102,9 @@ export async function loadWasmEngine(dir = WASM_ENGINE_DIR): Promise<WasmEngine>
 }
 
 class Engine implements WasmEngine {
-  readonly backend: string;
+  readonly isa: string;
   constructor(private readonly m: EngineModule) {
-    this.backend = m.UTF8ToString(m._chaarfm_backend_name());
+    this.isa = m.UTF8ToString(m._chaarfm_isa());
   }
 
   fail(what: string): never {

@@ -31,7 +31,7 @@ export type ToEngineThread =
   | { type: 'cancel'; id: number };
 
 export type FromEngineThread =
-  | { type: 'ready'; backend: string }
+  | { type: 'ready'; isa: string }
   | { type: 'init-error'; message: string }
   | { type: 'ack'; id: number; frames: number }
   | { type: 'done'; id: number; patches: number; frames: number; inputSamples: number; means: Float32Array[] }
@@ -115,10 +115,10 @@ async function main(): Promise<void> {
   const init = workerData as EngineThreadInit;
   const post = (m: FromEngineThread, t?: ArrayBuffer[]) => port.postMessage(m, t);
   let server: EngineServer;
-  let backend: string;
+  let isa: string;
   try {
     const engine = await loadWasmEngine(init.dir);
-    backend = engine.backend;
+    isa = engine.isa;
     const model = engine.createModel(graphToSpec(parseGraphDef(init.modelBytes, 'model'), init.outputs));
     server = new EngineServer(model, post);
   } catch (err) {
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     return;
   }
   port.on('message', (m: ToEngineThread) => server.handle(m));
-  post({ type: 'ready', backend });
+  post({ type: 'ready', isa });
 }
 
 if (!isMainThread && (workerData as Partial<EngineThreadInit> | null)?.chaarfmWasmEngine) void main();

@@ -28,7 +28,7 @@ export class WasmEngineWorker {
   private nextId = 1;
   private dead: Error | undefined;
 
-  private constructor(private worker: Worker, readonly backend: string, private maxInFlight: number) {
+  private constructor(private worker: Worker, readonly isa: string, private maxInFlight: number) {
     worker.on('message', (m: FromEngineThread) => this.onMessage(m));
     worker.on('error', (e) => this.die(e));
     worker.on('exit', (code) => this.die(new Error(`wasm engine thread exited (code ${code})`)));
@@ -38,9 +38,9 @@ export class WasmEngineWorker {
     const worker = new Worker(new URL('./wasm-engine-thread.js', import.meta.url), {
       workerData: { ...init, chaarfmWasmEngine: true },
     });
-    const backend = await new Promise<string>((resolve, reject) => {
+    const isa = await new Promise<string>((resolve, reject) => {
       worker.once('message', (m: FromEngineThread) => {
-        if (m.type === 'ready') resolve(m.backend);
+        if (m.type === 'ready') resolve(m.isa);
         else reject(new Error(m.type === 'init-error' ? m.message : `unexpected ${m.type} from the engine thread`));
       });
       worker.once('error', reject);
@@ -48,7 +48,7 @@ export class WasmEngineWorker {
       await worker.terminate();
       throw e;
     });
-    return new WasmEngineWorker(worker, backend, maxInFlight);
+    return new WasmEngineWorker(worker, isa, maxInFlight);
   }
 
   private die(e: Error): void {

@@ -5,7 +5,7 @@
  * entry point; the CLI is a thin layer over it.
  */
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { BackendChoice, Embedder } from '../embed/embedder.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { LogEvent, logEventMessage } from '../log/events.js';
@@ -127,12 +127,20 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       // The tag scores ride along with each result (data.tags); a model of your own may lack the node.
       tagsNode: options.modelPath ? undefined : 'model/Sigmoid',
       threads: options.threads,
+      jobs,
       tmpDir: options.tmpDir,
       ffmpegPath: options.ffmpegPath,
       logger: log,
     });
   }
   const theEmbedder = embedder;
+  if (ownEmbedder && theEmbedder.backend === 'native' && options.threads !== undefined && options.threads * jobs > availableParallelism()) {
+    log.warn('jobs x threads exceed the cores: the engines will compete for them', {
+      jobs,
+      threads: options.threads,
+      cores: availableParallelism(),
+    });
+  }
   let media = options.media;
   if (!media) {
     const { YtDlpMedia } = await import('../media/ytdlp-media.js');

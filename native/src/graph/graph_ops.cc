@@ -375,11 +375,9 @@ TensorPtr MatMul(const NodeSpec& n, std::vector<TensorPtr>& in, bool fast) {
   if (ta) { at.resize(M * K); for (size_t i = 0; i < M; ++i) for (size_t k = 0; k < K; ++k) at[i * K + k] = a.f[k * M + i]; ap = at.data(); }
   if (tb) { bt.resize(K * N); for (size_t k = 0; k < K; ++k) for (size_t j = 0; j < N; ++j) bt[k * N + j] = b.f[j * K + k]; bp = bt.data(); }
   auto y = NewFloat({static_cast<int64_t>(M), static_cast<int64_t>(N)});
-  // Rows one at a time: a row's result must not depend on how many patches share the batch.
-  for (size_t r = 0; r < M; ++r) {
-    if (fast) gemm_f32(ap + r * K, K, bp, N, &y->f[r * N], N, 1, N, K);
-    else gemm_ref_f32(ap + r * K, K, bp, N, &y->f[r * N], N, 1, N, K);
-  }
+  // All rows in one call: every GEMM variant computes a row the same way whatever M is
+  // (matmul_f32.h), so a row's result does not depend on how many patches share the batch.
+  gemm_rows_f32(ap, K, bp, N, y->f.data(), N, M, N, K, fast);
   return y;
 }
 

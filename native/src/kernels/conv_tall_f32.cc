@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: MIT
-// Generic tall-convolution kernel and the CPU probe (see conv_tall_f32.h). No arch flags here.
+// Generic tall-convolution kernel and the dispatch on CpuIsa() (see conv_tall_f32.h). No arch flags here.
 #include "conv_tall_f32.h"
 
+#include <cstring>
 #include <vector>
 
 #include "conv_f32.h"
 #include "cpu_features.h"
-#if defined(__wasm_simd128__)  // wasm: the SIMD128 family (wasm128_f32.h)
+#if CHAARFM_WASM128
 #include "wasm128_f32.h"
 #endif
 
 namespace chaarfm {
 
+#if CHAARFM_X86
 ConvTallFn conv_tall_avx512_f32(size_t width, size_t co);  // conv_tall_avx512.cc (null: unsupported shape)
 ConvTallFn conv_tall_avx2_f32(size_t width, size_t co);    // conv_tall_avx2.cc
+#endif
+#if CHAARFM_ARM64
+ConvTallFn conv_tall_neon_f32(size_t width, size_t co);    // conv_tall_neon.cc
+#endif
 
 void conv_tall_pool_generic_f32(const float* xpad, size_t width, const float* w, size_t kh, size_t co,
                                 const ConvEpilogue& ep, size_t t0, size_t t1, float* y) {
@@ -38,31 +44,35 @@ void conv_tall_pool_generic_f32(const float* xpad, size_t width, const float* w,
     }
 }
 
-ConvTallFn conv_tall_pool_best_f32(size_t width, size_t co) {
+ConvTallFn conv_tall_variant_f32(const char* isa, size_t width, size_t co) {
 #if CHAARFM_X86
-  const bool avx512 = CpuHasAvx512f(), avx2 = CpuHasAvx2Fma();
-  if (avx512) if (ConvTallFn f = conv_tall_avx512_f32(width, co)) return f;
-  if (avx2) if (ConvTallFn f = conv_tall_avx2_f32(width, co)) return f;
-#elif defined(__wasm_simd128__)  // wasm
-  return conv_tall_wasm128_f32(width, co);
-#else
+  if (!std::strcmp(isa, "avx512")) return conv_tall_avx512_f32(width, co);
+  if (!std::strcmp(isa, "avx2")) return conv_tall_avx2_f32(width, co);
+#endif
+#if CHAARFM_ARM64
+  if (!std::strcmp(isa, "neon")) return conv_tall_neon_f32(width, co);
+#endif
+#if CHAARFM_WASM128
+  if (!std::strcmp(isa, "wasm128")) return conv_tall_wasm128_f32(width, co);
+#endif
+  (void)isa;
   (void)width;
   (void)co;
-#endif
   return nullptr;
 }
 
 const char* conv_tall_variant_name(size_t width, size_t co) {
-#if CHAARFM_X86
-  if (CpuHasAvx512f() && conv_tall_avx512_f32(width, co)) return "avx512";
-  if (CpuHasAvx2Fma() && conv_tall_avx2_f32(width, co)) return "avx2";
-#elif defined(__wasm_simd128__)  // wasm
-  if (conv_tall_wasm128_f32(width, co)) return "wasm128";
-#else
-  (void)width;
-  (void)co;
-#endif
+  const Isa isa = CpuIsa();
+  if (isa == Isa::kAvx512 && conv_tall_variant_f32("avx512", width, co)) return "avx512";
+  if ((isa == Isa::kAvx512 || isa == Isa::kAvx2) && conv_tall_variant_f32("avx2", width, co)) return "avx2";
+  if (isa == Isa::kNeon && conv_tall_variant_f32("neon", width, co)) return "neon";
+  if (isa == Isa::kWasm128 && conv_tall_variant_f32("wasm128", width, co)) return "wasm128";
   return "generic";
+}
+
+ConvTallFn conv_tall_pool_best_f32(size_t width, size_t co) {
+  const char* name = conv_tall_variant_name(width, co);
+  return conv_tall_variant_f32(name, width, co);
 }
 
 }  // namespace chaarfm

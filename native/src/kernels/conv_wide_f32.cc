@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: MIT
-// Generic wide-convolution kernel and the CPU probe (see conv_wide_f32.h). No arch flags here.
+// Generic wide-convolution kernel and the dispatch on CpuIsa() (see conv_wide_f32.h). No arch
+// flags here.
 #include "conv_wide_f32.h"
+
+#include <cstring>
 
 #include "conv_f32.h"
 #include "cpu_features.h"
-#if defined(__wasm_simd128__)  // wasm: the SIMD128 family (wasm128_f32.h)
+#if CHAARFM_WASM128
 #include "wasm128_f32.h"
 #endif
 
 namespace chaarfm {
 
+#if CHAARFM_X86
 ConvWideFn conv_wide_avx512_f32(size_t width, size_t kw, size_t co);  // conv_wide_avx512.cc (null: unsupported)
+ConvWideFn conv_wide_avx2_f32(size_t width, size_t kw, size_t co);    // conv_wide_avx2.cc
+#endif
+#if CHAARFM_ARM64
+ConvWideFn conv_wide_neon_f32(size_t width, size_t kw, size_t co);    // conv_wide_neon.cc
+#endif
 
 void conv_wide_pool_generic_f32(const float* x, size_t width, const float* w, size_t kh, size_t kw, size_t co,
                                 const ConvEpilogue& ep, size_t t0, size_t t1, float* y) {
@@ -31,17 +40,44 @@ void conv_wide_pool_generic_f32(const float* x, size_t width, const float* w, si
     }
 }
 
-ConvWideFn conv_wide_pool_best_f32(size_t width, size_t kw, size_t co) {
+ConvWideFn conv_wide_variant_f32(const char* isa, size_t width, size_t kw, size_t co) {
 #if CHAARFM_X86
-  if (CpuHasAvx512f()) return conv_wide_avx512_f32(width, kw, co);
-#elif defined(__wasm_simd128__)  // wasm
-  return conv_wide_wasm128_f32(width, kw, co);
-#else
+  if (!std::strcmp(isa, "avx512")) return conv_wide_avx512_f32(width, kw, co);
+  if (!std::strcmp(isa, "avx2")) return conv_wide_avx2_f32(width, kw, co);
+#endif
+#if CHAARFM_ARM64
+  if (!std::strcmp(isa, "neon")) return conv_wide_neon_f32(width, kw, co);
+#endif
+#if CHAARFM_WASM128
+  if (!std::strcmp(isa, "wasm128")) return conv_wide_wasm128_f32(width, kw, co);
+#endif
+  (void)isa;
   (void)width;
   (void)kw;
   (void)co;
-#endif
   return nullptr;
+}
+
+ConvWideFn conv_wide_pool_best_f32(size_t width, size_t kw, size_t co) {
+  const Isa isa = CpuIsa();
+  if (isa == Isa::kAvx512)
+    if (ConvWideFn f = conv_wide_variant_f32("avx512", width, kw, co)) return f;
+  if (isa == Isa::kAvx512 || isa == Isa::kAvx2)
+    if (ConvWideFn f = conv_wide_variant_f32("avx2", width, kw, co)) return f;
+  if (isa == Isa::kNeon)
+    if (ConvWideFn f = conv_wide_variant_f32("neon", width, kw, co)) return f;
+  if (isa == Isa::kWasm128)
+    if (ConvWideFn f = conv_wide_variant_f32("wasm128", width, kw, co)) return f;
+  return nullptr;
+}
+
+const char* conv_wide_variant_name(size_t width, size_t kw, size_t co) {
+  const Isa isa = CpuIsa();
+  if (isa == Isa::kAvx512 && conv_wide_variant_f32("avx512", width, kw, co)) return "avx512";
+  if ((isa == Isa::kAvx512 || isa == Isa::kAvx2) && conv_wide_variant_f32("avx2", width, kw, co)) return "avx2";
+  if (isa == Isa::kNeon && conv_wide_variant_f32("neon", width, kw, co)) return "neon";
+  if (isa == Isa::kWasm128 && conv_wide_variant_f32("wasm128", width, kw, co)) return "wasm128";
+  return "generic";
 }
 
 }  // namespace chaarfm

@@ -5,8 +5,9 @@
 //   y[t][o] = max_f bn(relu(bias[o] + sum_{i,j} x[t + i][f + j] * w[i][j][o])),  f < width-kw+1
 // x: [t1 + kh - 1][width] rows. No im2col: vectorised over the output channels (weights read
 // in place, HWIO), register-blocked over pixels. Variants: generic C++ (the reference of the
-// tests) and AVX-512F (own compilation unit with its own -m flags), chosen by a CPU probe
-// compiled without arch flags; elsewhere conv2d_f32 keeps im2col + GEMM.
+// tests), AVX2+FMA and AVX-512F (x86, own compilation units with their own -m flags) and NEON
+// (arm64) and SIMD128 (wasm, wasm128_f32.h), chosen from CpuIsa() (cpu_features.h, capped by CHAARFM_MAX_ISA); when none takes
+// the shape, conv2d_f32 keeps im2col + GEMM.
 // Each output element is computed by the same instruction sequence wherever it lies (its own
 // FMA chain over the taps in increasing order), so row ranges may be split across threads
 // freely and a row's value never depends on its neighbours. Pure functions: thread-safe.
@@ -23,7 +24,11 @@ using ConvWideFn = void (*)(const float* x, size_t width, const float* w, size_t
 
 void conv_wide_pool_generic_f32(const float* x, size_t width, const float* w, size_t kh, size_t kw, size_t co,
                                 const ConvEpilogue& ep, size_t t0, size_t t1, float* y);
-// The best variant for this CPU and shape (null when only the generic one applies).
+// The best variant for CpuIsa() and the shape (null when only the generic one applies).
 ConvWideFn conv_wide_pool_best_f32(size_t width, size_t kw, size_t co);
+const char* conv_wide_variant_name(size_t width, size_t kw, size_t co);
+// One variant by ISA name ("avx512", "avx2", "neon", "wasm128"), null when not built here or the shape is
+// not one it takes; never checks the CPU (tests check CpuBestIsa() before calling it).
+ConvWideFn conv_wide_variant_f32(const char* isa, size_t width, size_t kw, size_t co);
 
 }  // namespace chaarfm

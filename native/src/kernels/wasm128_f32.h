@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The WebAssembly SIMD128 kernel family (built only for wasm with -msimd128; selected in the
-// dispatch files under `#if defined(__wasm_simd128__)`). Every kernel does the generic kernel's
+// The WebAssembly SIMD128 kernel family (built only for wasm with -msimd128; Isa::kWasm128 of
+// the dispatch on CpuIsa(), cpu_features.h; CHAARFM_MAX_ISA=generic caps it to generic). Every kernel does the generic kernel's
 // float operations in the generic kernel's order (a separate multiply and add per tap, k or tap
 // order increasing, one accumulator per output element), so its results are the generic
 // build's bits exactly; the vectors only run several output elements side by side. At most

@@ -20,7 +20,7 @@
 
 #include "audio/mel_frontend.h"
 #include "graph/musicnn_runner.h"
-#include "kernels/backend.h"
+#include "kernels/cpu_features.h"
 #include "wasm/graph_from_blob.h"
 
 namespace {
@@ -79,7 +79,8 @@ void Deliver(Session* s, size_t count) {
 extern "C" {
 
 EMSCRIPTEN_KEEPALIVE const char* chaarfm_last_error() { return g_error.c_str(); }
-EMSCRIPTEN_KEEPALIVE const char* chaarfm_backend_name() { return chaarfm::FastBackendName(); }
+// The fast kernels' ISA (cpu_features.h): "wasm128" in the -msimd128 build.
+EMSCRIPTEN_KEEPALIVE const char* chaarfm_isa() { return chaarfm::IsaName(chaarfm::CpuIsa()); }
 
 EMSCRIPTEN_KEEPALIVE Model* chaarfm_model_create(const uint8_t* blob, size_t size) {
   Model* out = nullptr;
