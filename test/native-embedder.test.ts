@@ -130,7 +130,8 @@ test('the same vector for threads 1 and 2, and run after run', { skip: noAddon }
 function embedCapped(file: string, cap: string): { isa: string; vector: Float32Array } {
   const dist = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
   const script = `
-    const { createEmbedder, loadNativeAddon } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'src/embed/create-embedder.js')).href)});
+    const { createEmbedder } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'src/embed/create-embedder.js')).href)});
+    const { loadNativeAddon } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'src/embed/native-addon.js')).href)});
     const isa = loadNativeAddon().binding.info().isa;
     const e = await createEmbedder({ backend: 'native', threads: 1 });
     const r = await e.embed(${JSON.stringify(file)});
@@ -168,7 +169,7 @@ test('every kernel ISA (CHAARFM_MAX_ISA) gives the same vector within 1e-5, cosi
 test('an invalid CHAARFM_MAX_ISA stops the addon from loading, naming the value', { skip: noAddon }, () => {
   const dist = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
   const script = `
-    const { loadNativeAddon } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'src/embed/create-embedder.js')).href)});
+    const { loadNativeAddon } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'src/embed/native-addon.js')).href)});
     try { loadNativeAddon(); console.log('loaded'); } catch (e) { console.log(String(e.message)); }`;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     encoding: 'utf8',
