@@ -23,9 +23,15 @@ ConvWideFn conv_wide_neon_f32(size_t width, size_t kw, size_t co);    // conv_wi
 
 void conv_wide_pool_generic_f32(const float* x, size_t width, const float* w, size_t kh, size_t kw, size_t co,
                                 const ConvEpilogue& ep, size_t t0, size_t t1, float* y) {
+  conv_wide_pool_generic_channels_f32(x, width, w, kh, kw, co, ep, t0, t1, 0, y);
+}
+
+void conv_wide_pool_generic_channels_f32(const float* x, size_t width, const float* w, size_t kh, size_t kw,
+                                         size_t co, const ConvEpilogue& ep, size_t t0, size_t t1, size_t o0,
+                                         float* y) {
   const size_t ow = width - kw + 1;
   for (size_t t = t0; t < t1; ++t)
-    for (size_t o = 0; o < co; ++o) {
+    for (size_t o = o0; o < co; ++o) {
       float m = 0.f;
       for (size_t f = 0; f < ow; ++f) {
         float v = 0.f;

@@ -24,6 +24,10 @@ using ConvWideFn = void (*)(const float* x, size_t width, const float* w, size_t
 
 void conv_wide_pool_generic_f32(const float* x, size_t width, const float* w, size_t kh, size_t kw, size_t co,
                                 const ConvEpilogue& ep, size_t t0, size_t t1, float* y);
+// The generic kernel for output channels [o0, co) only (a SIMD variant's leftover channels).
+void conv_wide_pool_generic_channels_f32(const float* x, size_t width, const float* w, size_t kh, size_t kw,
+                                         size_t co, const ConvEpilogue& ep, size_t t0, size_t t1, size_t o0,
+                                         float* y);
 // The best variant for CpuIsa() and the shape (null when only the generic one applies).
 ConvWideFn conv_wide_pool_best_f32(size_t width, size_t kw, size_t co);
 const char* conv_wide_variant_name(size_t width, size_t kw, size_t co);

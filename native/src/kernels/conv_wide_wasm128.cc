@@ -12,6 +12,7 @@
 #include <cfloat>
 
 #include "conv_f32.h"
+#include "conv_wide_f32.h"
 #include "cpu_features.h"
 #include "wasm128_f32.h"
 
@@ -79,32 +80,12 @@ void Channels(const float* x, size_t width, const float* w, size_t kh, size_t kw
   }
 }
 
-// Channels [o0, co) the generic way (conv_wide_pool_generic_f32's loop for those channels).
-void GenericChannels(const float* x, size_t width, const float* w, size_t kh, size_t kw, size_t co,
-                     const ConvEpilogue& ep, size_t t0, size_t t1, size_t o0, float* y) {
-  const size_t ow = width - kw + 1;
-  for (size_t t = t0; t < t1; ++t)
-    for (size_t o = o0; o < co; ++o) {
-      float m = 0.f;
-      for (size_t f = 0; f < ow; ++f) {
-        float v = 0.f;
-        for (size_t i = 0; i < kh; ++i)
-          for (size_t j = 0; j < kw; ++j) v += x[(t + i) * width + f + j] * w[(i * kw + j) * co + o];
-        if (ep.bias) v = v + ep.bias[o];
-        if (ep.relu) v = v > 0.f ? v : 0.f;
-        if (ep.bn_scale) v = v * ep.bn_scale[o] + ep.bn_shift[o];
-        m = f == 0 ? v : (v > m ? v : m);
-      }
-      y[t * co + o] = m;
-    }
-}
-
 void Kernel(const float* x, size_t width, const float* w, size_t kh, size_t kw, size_t co, const ConvEpilogue& ep,
             size_t t0, size_t t1, float* y) {
   size_t o = 0;
   for (; o + 8 <= co; o += 8) Channels<2>(x, width, w, kh, kw, co, ep, t0, t1, o, y);
   for (; o + 4 <= co; o += 4) Channels<1>(x, width, w, kh, kw, co, ep, t0, t1, o, y);
-  if (o < co) GenericChannels(x, width, w, kh, kw, co, ep, t0, t1, o, y);
+  if (o < co) conv_wide_pool_generic_channels_f32(x, width, w, kh, kw, co, ep, t0, t1, o, y);  // the rest, generic
 }
 
 }  // namespace
