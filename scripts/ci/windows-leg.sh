@@ -60,6 +60,12 @@ else
 fi
 win_node=$win_node_dir/bin/node.exe
 
+# ffmpeg for Windows (no Windows build of ours yet): the ffmpeg.exe of the npm registry's
+# @ffmpeg-installer/win32-x64 package, a test tool only (decoding PCM WAV is exact in any version)
+mkdir -p "$work/tools"
+cp "$(pkg @ffmpeg-installer/win32-x64 4.1.0)/ffmpeg.exe" "$work/tools/ffmpeg.exe"
+export CHAARFM_FFMPEG=$(winpath "$work/tools/ffmpeg.exe")
+
 # ---- 4. the native tests of test-prebuild.mjs through node.exe --------------------------------
 say "native tests on prebuilds/win32-x64 through node.exe"
 fixtures=${CHAARFM_ESSENTIA_FIXTURES:-$(cd .. && pwd)/shared/fixtures/essentia-regression}
@@ -75,14 +81,13 @@ grep -q 'ok .* native engine C++ tests pass' "$work/native-tests.out" && ! grep 
 
 # ---- 5. the executable alone in an empty folder ------------------------------------------------
 say "the executable alone in an empty folder: $(basename "$exe") ($(($(stat -c %s "$exe") / 1000000)) MB)"
-mkdir -p "$work/user" "$work/cache" "$work/tools" "$work/clips"
+mkdir -p "$work/user" "$work/cache" "$work/clips"
 cp "$exe" "$work/user/"
 app=$work/user/$(basename "$exe")
-cp "$(pkg @ffmpeg-installer/win32-x64 4.1.0)/ffmpeg.exe" "$work/tools/ffmpeg.exe"
 x86_64-w64-mingw32-gcc -municode -O2 -o "$work/tools/yt-dlp.exe" scripts/ci/stand-in/launcher.c -lshell32
 cp scripts/ci/stand-in/yt-dlp.mjs "$work/tools/yt-dlp.mjs"
 node scripts/ci/make-clip.mjs "$work/clips/track.wav" 8
-export CHAARFM_EXE_CACHE=$(winpath "$work/cache") CHAARFM_FFMPEG=$(winpath "$work/tools/ffmpeg.exe")
+export CHAARFM_EXE_CACHE=$(winpath "$work/cache")
 export CHAARFM_YTDLP=$(winpath "$work/tools/yt-dlp.exe") STAND_IN_NODE=$(winpath "$win_node") POST_DOWNLOAD_MIN_SIZE_MB=0
 clip=$(winpath "$work/clips/track.wav")
 cd "$work/user"
