@@ -7,6 +7,7 @@
  * `filepath`, as yt-dlp does. Anything else fails with the arguments named.
  */
 import { writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { extname, join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -19,12 +20,17 @@ if (args.includes('--version')) {
   process.stdout.write('Usage: yt-dlp [OPTIONS] URL [URL...]\n\nOptions:\n  General Options:\n    -h, --help    Print this help text and exit\n');
 } else if (args.includes('--') && args.includes('-P') && args.includes('-o')) {
   const url = args[args.indexOf('--') + 1];
-  const res = await fetch(url);
-  if (!res.ok) {
-    process.stderr.write(`ERROR: [generic] HTTP Error ${res.status}: ${url}\n`);
-    process.exit(1);
-  }
-  const bytes = Buffer.from(await res.arrayBuffer());
+  // node:http, not fetch: undici's connect fails under Wine 8 ("connect UNKNOWN")
+  const bytes = await new Promise((resolve, reject) => {
+    get(url, (res) => {
+      if (res.statusCode !== 200) {
+        process.stderr.write(`ERROR: [generic] HTTP Error ${res.statusCode}: ${url}\n`);
+        process.exit(1);
+      }
+      const parts = [];
+      res.on('data', (d) => parts.push(d)).on('end', () => resolve(Buffer.concat(parts))).on('error', reject);
+    }).on('error', reject);
+  });
   const ext = extname(new URL(url).pathname).slice(1) || 'bin';
   const file = join(after('-P'), after('-o').replace('%(ext)s', ext));
   writeFileSync(file, bytes);
