@@ -71,10 +71,13 @@ say "native tests on prebuilds/win32-x64 through node.exe"
 fixtures=${CHAARFM_ESSENTIA_FIXTURES:-$(cd .. && pwd)/shared/fixtures/essentia-regression}
 s=$SECONDS
 CHAARFM_ENGINE_TEST=$(winpath "$engine_test") CHAARFM_ESSENTIA_FIXTURES=$(winpath "$fixtures") \
-  winrun 1500 "$work/native-tests.out" "$work/native-tests.err" "$win_node" scripts/test-prebuild.mjs --native-only || fail "native tests under Wine"
+  winrun 1500 "$work/native-tests.out" "$work/native-tests.err" "$win_node" scripts/test-prebuild.mjs --native-only --exclude native-embedder || fail "native tests under Wine"
 grep -E '^# (tests|pass|fail|skipped)' "$work/native-tests.out" | tr '\n' ' '
 echo "($((SECONDS - s)) s)"
 grep -E '^ok .* # SKIP' "$work/native-tests.out" | sed 's/^/  skipped: /' || true
+# native-embedder.test.js hangs under Wine 8 after its first embedding through ffmpeg.exe (seen
+# 2026-12-01, cause not found; the executable's vectorize below embeds through the same path)
+say "NOT RUN under Wine: native-embedder.test.js (hangs under Wine 8 in its first embedding; not verified on Windows)"
 grep -q '^# fail 0' "$work/native-tests.out" || fail "native tests under Wine"
 grep -q 'ok .* native engine C++ tests pass' "$work/native-tests.out" && ! grep -q 'native engine C++ tests pass.*# SKIP' "$work/native-tests.out" ||
   fail "the C++ engine tests (chaarfm_engine_test.exe) did not run"
