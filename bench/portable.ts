@@ -31,7 +31,7 @@ import { loadTfjsGraph } from '../src/embed/tfjs-graph.js';
 const PATCH = 187 * 96;
 
 /** A 4-chord progression (2 s each), kick on beats, hats off-beat, pink noise; 44.1 kHz stereo MP3. */
-function makeTrack(ffmpeg: string, file: string, seconds: number): void {
+export function makeTrack(ffmpeg: string, file: string, seconds: number): void {
   const step = 'floor(mod(t/2,4))';
   const root = `220*pow(2,(5*eq(${step},1)+7*eq(${step},2)+3*eq(${step},3))/12)`;
   const chord = `0.12*sin(2*PI*${root}*t)+0.09*sin(2*PI*${root}*1.26*t)+0.09*sin(2*PI*${root}*1.5*t)`;

@@ -18,8 +18,8 @@
  * 2. The files that must exist on disk are listed in a manifest and become SEA assets:
  *    a package.json, both bundles, the model and its README, the prebuild, node-gyp-build,
  *    the .wasm files of TF.js and the essentia.js module (loaded with require at run time),
- *    better-sqlite3 with its binary (for `serve`; left out with a note when absent), the
- *    licences. scripts/exe-main.cjs unpacks them into the user cache on first run.
+ *    the licences (`serve` needs no asset: its SQLite store is Node's own node:sqlite).
+ *    scripts/exe-main.cjs unpacks them into the user cache on first run.
  * 3. `node --experimental-sea-config` makes the blob; a copy of the Node binary (symbols
  *    stripped on Linux) gets it through postject; macOS copies are re-signed ad hoc.
  */
@@ -110,7 +110,7 @@ const common = {
   define: { 'import.meta.url': '__chaarfm_import_meta_url' },
   banner: { js: 'var __chaarfm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   // optional or native: found at run time (or cleanly missing) instead of bundled
-  external: ['better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate', 'ffmpeg-static'],
+  external: ['pg-native', 'bufferutil', 'utf-8-validate', 'ffmpeg-static'],
 };
 await esbuild.build({ ...common, entryPoints: [path.join(root, 'dist/src/bin.js')], outfile: path.join(stage, 'chaarfm.cjs') });
 await esbuild.build({
@@ -156,24 +156,6 @@ const ess = pkgDir('essentia.js');
 stub('node_modules/essentia.js/package.json', '{"name":"essentia.js","license":"AGPL-3.0"}\n');
 add('node_modules/essentia.js/dist/essentia-wasm.umd.js', path.join(ess, 'dist', 'essentia-wasm.umd.js'));
 add('node_modules/essentia.js/LICENSE', path.join(ess, 'LICENSE'));
-// `serve` with SQLite: better-sqlite3 and its binary, when this machine has a build of it
-let sqlite = 'included';
-try {
-  if (target !== host) throw new Error(`no ${target} build of better-sqlite3 can be made here`);
-  const bs = pkgDir('better-sqlite3');
-  const bin = path.join(bs, 'build', 'Release', 'better_sqlite3.node');
-  if (!existsSync(bin)) throw new Error('no build/Release/better_sqlite3.node');
-  add('node_modules/better-sqlite3/package.json', path.join(bs, 'package.json'));
-  addDir('node_modules/better-sqlite3/lib', path.join(bs, 'lib'));
-  add('node_modules/better-sqlite3/build/Release/better_sqlite3.node', bin);
-  for (const dep of ['bindings', 'file-uri-to-path']) {
-    const d = path.dirname(createRequire(path.join(bs, 'package.json')).resolve(`${dep}/package.json`));
-    addDir(`node_modules/${dep}`, d, (f) => f.endsWith('.js') || f === 'package.json' || /^LICENSE/.test(f));
-  }
-} catch (err) {
-  sqlite = `left out (${err.message.split('\n')[0]}): \`serve\` needs --db postgres://...`;
-}
-
 const hash = createHash('sha256');
 const manifestFiles = files.map(([name, src]) => {
   const bytes = readFileSync(src);
@@ -221,4 +203,4 @@ const payload = files.reduce((sum, [, src]) => sum + statSync(src).size, 0);
 rmSync(stage, { recursive: true, force: true });
 
 const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
-console.log(`build-exe: ${path.relative(root, exe) || exe}: ${mb(statSync(exe).size)} (${files.length} files, ${mb(payload)} of assets; SQLite ${sqlite}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`build-exe: ${path.relative(root, exe) || exe}: ${mb(statSync(exe).size)} (${files.length} files, ${mb(payload)} of assets) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

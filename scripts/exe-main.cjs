@@ -14,8 +14,24 @@
  * Windows) is used when CHAARFM_FFMPEG / CHAARFM_YTDLP are not set; otherwise the usual order
  * applies (PATH, and for yt-dlp a verified download into the user cache).
  * CHAARFM_EXE_CACHE overrides the extraction folder's parent.
+ *
+ * As yt-dlp's JavaScript runtime (src/media/js-runtime.ts) the CLI starts this executable once
+ * more as the sandbox that runs YouTube's player script (src/media/js-sandbox.ts): with
+ * `NODE_OPTIONS=--permission` and the sandbox's source in env CHAARFM_JS_SANDBOX. That source
+ * is run here, before anything is unpacked, and only when the permission model is really on
+ * with no file access and no child processes; otherwise the variable is an error.
  */
 'use strict';
+if (process.env.CHAARFM_JS_SANDBOX !== undefined) {
+  const source = process.env.CHAARFM_JS_SANDBOX;
+  delete process.env.CHAARFM_JS_SANDBOX;
+  const p = process.permission;
+  if (!p || p.has('fs.read') || p.has('fs.write') || p.has('child')) {
+    process.stderr.write('chaarfm-worker: CHAARFM_JS_SANDBOX is set without Node\'s permission model; refusing to run it\n');
+    process.exitCode = 70;
+  } else require('node:vm').compileFunction(source, ['require'])(require);
+  return;
+}
 const sea = require('node:sea');
 const fs = require('node:fs');
 const os = require('node:os');

@@ -2,7 +2,7 @@
 /** `vectorize` and `demo` as users run them, in child processes, on the portable backend. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +15,9 @@ import { decodeNpy } from '../src/util/npy.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'src', 'bin.js');
 const haveFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+const CURRENT =
+  process.env.CHAARFM_TEST_YTDLP ??
+  ['../../../shared/tools/yt-dlp', '../../../../shared/tools/yt-dlp'].map((u) => fileURLToPath(new URL(u, import.meta.url))).find((p) => existsSync(p));
 let dir: string;
 
 before(async () => {
@@ -93,11 +96,29 @@ test('demo embeds a generated clip and shows tags', { skip: !haveFfmpeg && 'need
 test('doctor reports every check; a missing ffmpeg fails it with exit 1', () => {
   const ok = run(['doctor', '--json']);
   const report = JSON.parse(ok.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
-  assert.deepEqual(report.checks.map((c) => c.name), ['chaarfm-worker', 'node', 'backend', 'model', 'ffmpeg', 'yt-dlp', 'cache folder', 'temp folder']);
+  assert.deepEqual(report.checks.map((c) => c.name), ['chaarfm-worker', 'node', 'backend', 'model', 'decoder', 'yt-dlp', 'js runtime', 'cache folder', 'temp folder']);
   const model = report.checks.find((c) => c.name === 'model')!;
   assert.ok(model.ok && model.detail.includes('cdea0722bcee7f731286843f2233e3aa69887bb5c3e2dce011eff55f38d04f3e'));
   if (haveFfmpeg) assert.equal(ok.status, 0, ok.stdout);
   const bad = run(['doctor', '--ffmpeg', join(dir, 'no-ffmpeg-here')]);
   assert.equal(bad.status, 1);
-  assert.match(bad.stdout, /FAIL\s+ffmpeg/);
+  assert.match(bad.stdout, /FAIL\s+decoder/);
+});
+
+test('doctor shows yt-dlp\'s version, age and source, and the JS runtime it gets (supported on Node >= 22)', { skip: !CURRENT && 'needs the current yt-dlp (../shared/tools/yt-dlp or CHAARFM_TEST_YTDLP)' }, () => {
+  const r = run(['doctor', '--json', '--yt-dlp', CURRENT!]);
+  const checks = (JSON.parse(r.stdout) as { checks: { name: string; ok: boolean; warning?: boolean; detail: string }[] }).checks;
+  const yt = checks.find((c) => c.name === 'yt-dlp')!;
+  assert.match(yt.detail, /^.*yt-dlp \(\d{4}\.\d{2}\.\d{2}, \d+ days old, from --yt-dlp\)$/);
+  const js = checks.find((c) => c.name === 'js runtime')!;
+  const self = `\\(node ${process.version.replace(/\./g, '\\.')}, the worker itself\\)`;
+  if (Number(process.versions.node.split('.')[0]) >= 22) {
+    assert.ok(js.ok, js.detail);
+    assert.match(js.detail, new RegExp(`node-runtime-[0-9a-f]{12} ${self}, supported by yt-dlp$`));
+  } else {
+    assert.equal(js.warning, true);
+    assert.match(js.detail, new RegExp(`${self}: yt-dlp gets no JavaScript runtime it supports`));
+  }
+  const dec = checks.find((c) => c.name === 'decoder')!;
+  if (haveFfmpeg) assert.match(dec.detail, /^ffmpeg \S+ \(/);
 });

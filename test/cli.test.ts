@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { LogEvent } from '../src/log/events.js';
 import { VERSION } from '../src/version.js';
 import { FakeServer, resultsOf } from './support/fake-server.js';
 
@@ -37,7 +38,7 @@ function exitOf(c: ChildProcess): Promise<{ code: number | null; signal: NodeJS.
 test('--help lists the options with their defaults', () => {
   const r = run(['--help']);
   assert.equal(r.status, 0);
-  for (const flag of ['--url', '--code', '--jobs', '--backend', '--log-format', '--model', '--tmp-dir'])
+  for (const flag of ['--url', '--code', '--jobs', '--backend', '--log-format', '--model', '--tmp-dir', '--yt-dlp-arg', '--youtube-gap'])
     assert.ok(r.stdout.includes(flag), flag);
   assert.match(r.stdout, /auto\|native\|wasm/);
   assert.match(r.stdout, /pretty\|json/);
@@ -68,6 +69,13 @@ test('bad flags give one readable line, no stack, exit 1', () => {
     [['--bogus'], /Unknown option `--bogus`/],
     [['--code', 'X', '--code', 'Y', '--url', 'http://h'], /--code once/],
     [['stray'], /Unknown command or argument "stray"/],
+    [['--code', 'X', '--url', 'http://h', '--youtube-gap=-1'], /Expected a number of seconds from 0 to 600 for --youtube-gap but received "-1"/],
+    [['--code', 'X', '--url', 'http://h', '--youtube-gap', 'soon'], /for --youtube-gap but received "soon"/],
+    [['--code', 'X', '--url', 'http://h', '--youtube-gap', '601'], /for --youtube-gap/],
+    [['--code', 'X', '--url', 'http://h', '--youtube-gap', '5', '--youtube-gap', '6'], /Expected --youtube-gap once but it was given 2 times/],
+    [['--code', 'X', '--url', 'http://h', '--yt-dlp-arg'], /Expected a value for --yt-dlp-arg but received none \(write --yt-dlp-arg=VALUE/],
+    [['--code', 'X', '--url', 'http://h', '--yt-dlp-arg', '--plugin-dirs', '/x'], /Expected a value for --yt-dlp-arg but received "--plugin-dirs" \(write --yt-dlp-arg=VALUE, e\.g\. --yt-dlp-arg=--plugin-dirs\)/],
+    [['--code', 'X', '--url', 'http://h', '--yt-dlp-arg='], /--yt-dlp-arg/],
   ];
   for (const [args, re] of cases) {
     const r = run(args);
@@ -94,7 +102,7 @@ test('Ctrl+C: stops taking jobs, closes the socket, removes temp files, exits 0 
   child.stdout!.on('data', (d) => out.push(String(d)));
   const [peer] = await server.waitForPeers(1);
   server.sendJob(peer, 'j-sig', { artist: 'A', title: 'T', youtube_url: 'https://x/a.mp3' });
-  await server.waitFor(() => out.join('').includes('job started'), 5000, 'job start');
+  await server.waitFor(() => out.join('').includes(LogEvent.jobStarted), 5000, 'job start');
   const root = join(tmp, 'chaarfm-worker');
   assert.equal((await readdir(root)).length, 1, 'a job folder exists during the job');
   const exited = exitOf(child);
@@ -120,7 +128,7 @@ test('a second Ctrl+C exits at once even when a job ignores the first', async ()
   child.stdout!.on('data', (d) => (out += String(d)));
   const [peer] = await server.waitForPeers(1);
   server.sendJob(peer, 'j-stub', { artist: 'A', title: 'T', youtube_url: 'https://x/a.mp3' });
-  await server.waitFor(() => out.includes('job started'), 5000, 'job start');
+  await server.waitFor(() => out.includes(LogEvent.jobStarted), 5000, 'job start');
   const exited = exitOf(child);
   child.kill('SIGINT');
   await new Promise((r) => setTimeout(r, 200));

@@ -41,6 +41,8 @@ test('bad flags print one line and exit 1', () => {
     [['--port', '1', '--port', '2'], /Expected --port once but it was given 2 times/],
     [['--retries', '0'], /Expected an integer from 1 to 100 for --retries/],
     [['--lease', 'x'], /for --lease but received "x"/],
+    [['--drops', '0'], /Expected an integer from 1 to 100 for --drops but received "0"/],
+    [['--trust-proxy', '10.0.0.0/8,proxy'], /Expected an IP address or CIDR range \(10.0.0.0\/8, ::1\) in --trust-proxy but received "proxy"/],
     [['--db', 'postgres://nobody:wrong@127.0.0.1:1/x'], /Could not open the PostgreSQL store at postgres:\/\/\*\*\*@127.0.0.1:1\/x/],
   ] as const) {
     const r = spawnSync(process.execPath, [BIN, 'serve', ...((args as readonly string[]).includes('--port') ? [] : ['--port', '0']), ...args], { encoding: 'utf8', timeout: 10000 });

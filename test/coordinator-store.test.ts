@@ -135,6 +135,112 @@ for (const kind of STORES) {
     }),
   );
 
+  test(`[${kind.name}] listVectors: results with their tags in store order, per session or all, after a position, limited`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.createSession('D', Date.now() + 60_000, Date.now());
+      await s.addJobs('C', [job('a'), job('b'), job('c')]);
+      await s.addJobs('D', [job('d')]);
+      const store = async (code: string, x: number, tags?: string[] | null) => {
+        const j = (await s.claimNext(code, cl(), 1, 2))!;
+        assert.equal(await s.completeDownload(j.id, 't1', { ...res(x), title: j.label, tags }), true);
+      };
+      await store('C', 1, ['rock', 'indie']);
+      await store('D', 2, null);
+      await store('C', 3);
+      await store('C', 4, ['jazz']);
+      const c = await s.listVectors({ code: 'C' });
+      assert.deepEqual(c.map((r) => [r.title, r.tags, r.vector[0], r.code]), [['a', ['rock', 'indie'], 1, 'C'], ['b', null, 3, 'C'], ['c', ['jazz'], 4, 'C']]);
+      assert.ok(c[0].n < c[1].n && c[1].n < c[2].n, 'ascending positions');
+      assert.ok(c.every((r) => r.vector.length === 200 && r.finishedAt === 5 && r.jobId.length > 0));
+      assert.deepEqual((await s.listVectors({ code: 'C', afterN: c[0].n })).map((r) => r.title), ['b', 'c']);
+      assert.deepEqual((await s.listVectors({ code: 'C', limit: 1 })).map((r) => r.title), ['a']);
+      assert.deepEqual((await s.listVectors()).map((r) => r.title), ['a', 'd', 'b', 'c'], 'every session, in store order');
+      assert.deepEqual((await s.listVectors({ code: 'nobody' })), []);
+      assert.deepEqual((await s.listResults('C')).map((r) => r.tags), [['rock', 'indie'], null, ['jazz']], 'listResults carries the tags too');
+    }),
+  );
+
+  test(`[${kind.name}] a job that is not active has no claim: final failure and revival clear it`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.addJobs('C', [job('a')]);
+      const a = (await s.claimNext('C', cl('t1'), 1, 2))!;
+      assert.equal(a.claim, 't1');
+      assert.equal((await s.getJob(a.id))?.claim, 't1');
+      assert.equal(await s.failAttempt(a.id, 't1', 'boom', 1, 3, false), 'failed');
+      const failed = (await s.getJob(a.id))!;
+      assert.deepEqual([failed.state, failed.claim, failed.worker, failed.leaseUntil], ['failed', null, null, null]);
+      assert.equal((await s.addJobs('C', [job('a')])).added, 1);
+      const revived = (await s.getJob(a.id))!;
+      assert.deepEqual([revived.state, revived.claim, revived.attempts, revived.drops, revived.lastError], ['queued', null, 0, 0, null]);
+      const again = (await s.claimNext('C', cl('t2'), 4, 5))!;
+      assert.equal(again.claim, 't2');
+    }),
+  );
+
+  test(`[${kind.name}] drops: a job whose holders keep closing goes back to the front, then fails at maxDrops; attempts are not drops`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.addJobs('C', [job('crash'), job('b')]);
+      let j = (await s.claimNext('C', cl('t1'), 1, 2))!;
+      assert.equal(await s.dropHeld(j.id, 't1', 2, 'lost 1', 3), 'queued');
+      j = (await s.claimNext('C', cl('t2'), 1, 2))!;
+      assert.deepEqual([j.label, j.drops, j.attempts], ['crash', 1, 0], 'back at the front, one drop, no attempt');
+      assert.equal(await s.dropHeld(j.id, 't1', 2, 'stale token', 3), 'not-active');
+      assert.equal(await s.dropHeld(j.id, 't2', 2, 'lost 2', 4), 'failed');
+      const f = (await s.getJob(j.id))!;
+      assert.deepEqual([f.state, f.drops, f.attempts, f.lastError, f.finishedAt, f.claim], ['failed', 2, 0, 'lost 2', 4, null]);
+      assert.equal((await s.addJobs('C', [job('crash')])).added, 1);
+      assert.equal((await s.getJob(j.id))?.drops, 0, 'a revived job starts over');
+    }),
+  );
+
+  test(`[${kind.name}] leases hold across a restart: recovery counts an attempt for a lease that ran out, not for a live one`, opt, () =>
+    withStore(kind.open, async (s) => {
+      const now = Date.now();
+      await s.addJobs('C', [job('expired'), job('live'), job('last')]);
+      const e = (await s.claimNext('C', cl('t1', 'gone'), now - 20_000, now - 1000))!;
+      const l = (await s.claimNext('C', cl('t2', 'gone'), now - 1000, now + 60_000))!;
+      const z = (await s.claimNext('C', cl('t3', 'gone'), now - 20_000, now - 1))!;
+      await s.failAttempt(z.id, 't3', 'first try', 5, now, true);
+      const z2 = (await s.claimNext('C', cl('t4', 'gone'), now - 10_000, now - 1))!;
+      assert.equal(z2.id, z.id);
+      assert.equal(await s.recoverActive(now, 1000, 2), 3);
+      const ex = (await s.getJob(e.id))!;
+      assert.deepEqual([ex.state, ex.attempts], ['queued', 1]);
+      assert.match(ex.lastError ?? '', /^No result within the lease/);
+      const lv = (await s.getJob(l.id))!;
+      assert.deepEqual([lv.state, lv.attempts, lv.lastError, lv.claim], ['queued', 0, null, null]);
+      const la = (await s.getJob(z.id))!;
+      assert.deepEqual([la.state, la.attempts], ['failed', 2], 'the lease that ran out was its last attempt');
+      assert.deepEqual((await s.listJobs('C', { state: 'queued' })).map((x) => x.label), ['expired', 'live'], 'order kept at the front');
+    }),
+  );
+
+  test(`[${kind.name}] resultPages: every result in stored order, page by page, counted when asked`, opt, () =>
+    withStore(kind.open, async (s) => {
+      await s.addJobs('C', Array.from({ length: 7 }, (_, i) => job(`r${i}`)));
+      for (let i = 0; i < 5; i++) {
+        const j = (await s.claimNext('C', cl(), 1, 2))!;
+        assert.equal(await s.completeDownload(j.id, 't1', { ...res(i), title: j.label }), true);
+      }
+      const { count, pages } = await s.resultPages('C', 2);
+      // stored after the count: not in this export, so its count and its rows agree
+      const late = (await s.claimNext('C', cl(), 1, 2))!;
+      await s.completeDownload(late.id, 't1', res(9));
+      const sizes: number[] = [];
+      const titles: string[] = [];
+      for await (const page of pages) {
+        sizes.push(page.length);
+        for (const r of page) titles.push(r.title);
+      }
+      assert.equal(count, 5);
+      assert.deepEqual(sizes, [2, 2, 1]);
+      assert.deepEqual(titles, ['r0', 'r1', 'r2', 'r3', 'r4']);
+      const empty = await s.resultPages('nobody');
+      assert.equal(empty.count, 0);
+      for await (const _ of empty.pages) assert.fail('no page for a session without results');
+    }),
+  );
+
   test(`[${kind.name}] concurrent claims never hand out one job twice`, opt, () =>
     withStore(kind.open, async (s) => {
       await s.addJobs('C', Array.from({ length: 60 }, (_, i) => job(`j${i}`)));

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { afterEach, test } from 'node:test';
 import type { CoordinatorHandle } from '../src/coordinator/server.js';
+import { LogEvent } from '../src/log/events.js';
 import { RawClient, api, coordinator, capturedLogs, goodResult, newSession, socketUrl, status } from './support/coordinator.js';
 import { waitUntil } from './support/wait.js';
 import { sleep } from './support/stand-ins.js';
@@ -59,13 +60,13 @@ test('rejects a result for a job it does not hold; the holder\'s result is accep
   await waitUntil(async () => (await status(srv!.url, code)).worker_count === 2, 3000, 'two workers');
   other.send(goodResult(jobId));
   other.send(goodResult('00000000-0000-0000-0000-000000000000'));
-  await waitUntil(() => logs.lines.filter((l) => l.msg === 'refused a result for a job this socket does not hold').length === 2, 3000, 'two refusals');
+  await waitUntil(() => logs.lines.filter((l) => l.msg === LogEvent.refusedResultNotHeld).length === 2, 3000, 'two refusals');
   assert.equal(await storedCount(code), 0);
   holder.send(goodResult(jobId));
   await waitUntil(async () => (await storedCount(code)) === 1, 3000, 'stored');
   // A second copy of the same result is refused: the socket no longer holds the job.
   holder.send(goodResult(jobId, 9));
-  await waitUntil(() => logs.lines.filter((l) => l.msg === 'refused a result for a job this socket does not hold').length === 3, 3000, 'third refusal');
+  await waitUntil(() => logs.lines.filter((l) => l.msg === LogEvent.refusedResultNotHeld).length === 3, 3000, 'third refusal');
   const rows = (await api<{ vector: number[] }[]>(srv.url, `/api/sessions/${code}/results`)).body;
   assert.equal(rows.length, 1);
   assert.equal(rows[0].vector[0], 0.5);
@@ -85,7 +86,7 @@ for (const [what, vector, reason] of [
     // JSON has no NaN: a worker's NaN arrives as null (JSON.stringify), which is what this sends.
     (r.data as { vector: unknown[] }).vector = vector ? [...vector] : Array.from({ length: 200 }, (_, i) => (i === 7 ? null : 0.1));
     c.send(r);
-    const line = await waitUntil(() => logs.lines.find((l) => l.msg === 'refused a result, nothing stored'), 3000, 'refusal logged');
+    const line = await waitUntil(() => logs.lines.find((l) => l.msg === LogEvent.refusedResult), 3000, 'refusal logged');
     assert.match(String(line.reason), reason);
     assert.equal(await storedCount(code), 0);
     const job = (await api<{ attempts: number; last_error: string; state: string }[]>(srv.url, `/api/sessions/${code}/jobs`)).body[0];
@@ -107,9 +108,9 @@ test('malformed, binary and unknown frames are logged and ignored; the socket st
   c.send({ type: 'result' });
   c.send({ type: 'result', job_id: jobId, status: 'maybe' });
   c.send({ type: 'whatever' });
-  await waitUntil(() => logs.lines.some((l) => l.msg === 'refused a result, nothing stored'), 3000, 'bad status refused');
+  await waitUntil(() => logs.lines.some((l) => l.msg === LogEvent.refusedResult), 3000, 'bad status refused');
   const msgs = logs.lines.map((l) => l.msg);
-  for (const m of ['ignored a frame that is not JSON', 'ignored a frame that is not a JSON object', 'ignored a binary frame (the protocol uses text frames)', 'ignored a result without a usable job_id', 'ignored a frame of unknown type'])
+  for (const m of [LogEvent.ignoredNonJsonFrame, LogEvent.ignoredNonObjectFrame, LogEvent.ignoredBinaryFrame, LogEvent.ignoredResultWithoutJobId, LogEvent.ignoredUnknownFrame])
     assert.ok(msgs.includes(m), `logged: ${m}`);
   assert.equal(c.closed, null);
   // The job was counted as a failed attempt (bad status) and comes back; a good result is stored.
@@ -126,7 +127,7 @@ test('an oversized frame closes that socket with 1009 and its job goes back to t
   c.send({ type: 'result', job_id: jobId, status: 'failed', error: 'x'.repeat(100 * 1024) });
   await waitUntil(() => c.closed, 3000, 'closed');
   assert.equal(c.closed!.code, 1009);
-  await waitUntil(() => logs.lines.some((l) => l.msg === 'refused a frame over the size limit; closing the socket'), 3000, 'logged');
+  await waitUntil(() => logs.lines.some((l) => l.msg === LogEvent.refusedOversizeFrame), 3000, 'logged');
   const jobs = (await api<{ state: string; attempts: number }[]>(srv.url, `/api/sessions/${code}/jobs`)).body;
   assert.deepEqual(jobs.map((j) => [j.state, j.attempts]), [['queued', 0]]);
 });

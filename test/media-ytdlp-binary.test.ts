@@ -8,20 +8,23 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { chmod, mkdtemp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { JobError } from '../src/worker/job-error.js';
+import { createLogger } from '../src/log/logger.js';
+import { ageDays, namesOutdatedExtractor, releaseDate } from '../src/media/ytdlp-update.js';
 import {
   YtDlpUnavailableError,
   cacheDir,
+  findYtDlp,
+  refreshAfterOutdatedFailure,
   checksumFor,
   releaseAssetName,
   resolveYtDlp,
   runYtDlp,
-  jsRuntime,
   supportsJsRuntimes,
   ytdlpErrorReason,
   ytdlpVersion,
@@ -192,23 +195,8 @@ test('detects --js-runtimes from --help', { skip: !posix }, async () => {
   }
 });
 
-test('the JavaScript runtime for yt-dlp: this Node, or in a single executable a node or deno on PATH', { skip: !posix }, async () => {
-  assert.equal(await jsRuntime(false), `node:${process.execPath}`);
-  const d = await freshDir();
-  const withDeno = join(d, 'deno-bin');
-  await mkdir(withDeno);
-  const deno = await exe(withDeno, 'deno', '#!/bin/sh\n');
-  const empty = join(d, 'empty');
-  await mkdir(empty);
-  // as an executable, process.execPath is the worker itself, never the runtime
-  assert.equal(await jsRuntime(true, { PATH: `${empty}:${withDeno}` }), `deno:${deno}`);
-  const node = await exe(empty, 'node', '#!/bin/sh\n');
-  assert.equal(await jsRuntime(true, { PATH: `${empty}:${withDeno}` }), `node:${node}`);
-  assert.equal(await jsRuntime(true, { PATH: withDeno.replace('deno-bin', 'nothing-here') }), null);
-});
-
 test('the real yt-dlp answers its version; this old one has no --js-runtimes', { skip: !hasRealYtDlp }, async () => {
-  const bin = await resolveYtDlp();
+  const bin = await resolveYtDlp({ explicitPath: 'yt-dlp' });
   assert.match(await ytdlpVersion(bin), /^\d{4}\.\d{2}\.\d{2}/);
   if ((await ytdlpVersion(bin)) < '2025') assert.equal(await supportsJsRuntimes(bin), false);
 });
@@ -231,4 +219,158 @@ test('rejects when yt-dlp cannot be started', async () => {
 test('rejects with the abort reason without starting when already aborted', async () => {
   const reason = new Error('stop');
   await assert.rejects(runYtDlp('yt-dlp', ['--version'], { signal: AbortSignal.abort(reason) }), (e) => e === reason);
+});
+
+const DAY = 86_400_000;
+const versionScript = (v: string, extra = '') => `#!/bin/sh\n${extra}echo ${v}\n`;
+function memLog(): { log: ReturnType<typeof createLogger>; lines: () => { level: string; msg: string; [k: string]: unknown }[] } {
+  const out: string[] = [];
+  const log = createLogger({ format: 'json', level: 'debug', stream: { write: (s: string) => (out.push(s), true) } as never });
+  return { log, lines: () => out.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+}
+/** A cache folder holding a copy of `body`, last checked `daysAgo` days ago. */
+async function cachedCopy(d: string, body: string, daysAgo: number): Promise<string> {
+  const p = await exe(join(d, 'chaarfm-worker'), 'yt-dlp', body).catch(async () => {
+    await mkdir(join(d, 'chaarfm-worker'), { recursive: true });
+    return exe(join(d, 'chaarfm-worker'), 'yt-dlp', body);
+  });
+  const t = new Date(Date.now() - daysAgo * DAY);
+  await utimes(p, t, t);
+  return p;
+}
+
+test('reads the release date and age from a yt-dlp version', () => {
+  assert.deepEqual(releaseDate('2026.08.19'), new Date(Date.UTC(2026, 7, 19)));
+  assert.deepEqual(releaseDate('2025.06.09.232500'), new Date(Date.UTC(2025, 5, 9)));
+  assert.equal(releaseDate('nightly'), null);
+  assert.equal(ageDays('2026.08.19', Date.UTC(2026, 11, 1)), 104);
+  assert.equal(ageDays('unknown'), null);
+});
+
+test('knows the error lines that name an outdated extractor', () => {
+  assert.equal(namesOutdatedExtractor([
+    'ERROR: [youtube] dQw4w9WgXcQ: Unable to extract yt initial data; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U',
+  ]), true);
+  assert.equal(namesOutdatedExtractor(['WARNING: [youtube] dQw4w9WgXcQ: nsig extraction failed: Some formats may be missing']), true);
+  assert.equal(namesOutdatedExtractor(['ERROR: [youtube] dQw4w9WgXcQ: Video unavailable']), false);
+  assert.equal(namesOutdatedExtractor(['ERROR: [youtube] x: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication.']), false);
+});
+
+test('skips a yt-dlp on PATH older than 90 days, saying why, for the cached copy; --yt-dlp still wins', { skip: !posix }, async () => {
+  const d = await freshDir();
+  const bin = join(d, 'bin');
+  await mkdir(bin);
+  const old = await exe(bin, 'yt-dlp', versionScript('2023.03.04'));
+  const cached = await cachedCopy(d, ASSET, 1);
+  const { log, lines } = memLog();
+  const env = { PATH: bin, XDG_CACHE_HOME: d, CHAARFM_YTDLP_RELEASE_URL: base };
+  hits = [];
+  const now = Date.UTC(2026, 11, 1);
+  const found = await findYtDlp({ env, platform: 'linux', arch: 'x64', log, now });
+  assert.equal(found.path, cached);
+  assert.equal(found.source, 'cache');
+  assert.match(found.skipped ?? '', /yt-dlp on PATH \(.*\/bin\/yt-dlp\) is 2023\.03\.04, 1368 days old \(over 90\)/);
+  const warn = lines().filter((l) => l.level === 'warn');
+  assert.equal(warn.length, 1);
+  assert.match(warn[0].msg, /2023\.03\.04, 1368 days old \(over 90\): skipped for the cached download \(--yt-dlp PATH to use it anyway\)/);
+  assert.deepEqual(hits, [], 'a copy checked yesterday is not checked again');
+  assert.deepEqual(await findYtDlp({ explicitPath: old, env, now }), { path: old, source: '--yt-dlp' });
+  // with no cached copy and no release to be had, the old one is used after all, saying so
+  const d2 = await freshDir();
+  release = { body: ASSET, sums: '', status: 404 };
+  const l2 = memLog();
+  const stale = await findYtDlp({ env: { ...env, XDG_CACHE_HOME: d2 }, platform: 'linux', arch: 'x64', log: l2.log, now });
+  assert.equal(stale.path, old);
+  assert.equal(stale.source, 'PATH');
+  assert.match(stale.skipped ?? '', /1368 days old/);
+  assert.ok(l2.lines().some((l) => l.level === 'warn' && /downloading yt-dlp failed \(.*HTTP 404\); using the old one on PATH after all/.test(l.msg)));
+  // a recent one on PATH is used
+  const fresh = await exe(bin, 'yt-dlp', versionScript('2026.11.20'));
+  assert.deepEqual(await findYtDlp({ env, platform: 'linux', arch: 'x64', now }), { path: fresh, source: 'PATH' });
+});
+
+test('a cached copy checked over a week ago: unchanged release touches it, a new build is swapped in', { skip: !posix }, async () => {
+  const d = await freshDir();
+  const env = { PATH: join(d, 'empty'), XDG_CACHE_HOME: d, CHAARFM_YTDLP_RELEASE_URL: base };
+  const opts = { env, platform: 'linux' as const, arch: 'x64' };
+  const cached = await cachedCopy(d, ASSET, 8);
+  release = { body: ASSET, sums: `${sha(ASSET)}  yt-dlp_linux\n`, status: 200 };
+  hits = [];
+  assert.equal(await resolveYtDlp(opts), cached);
+  assert.deepEqual(hits, ['/rel/SHA2-256SUMS'], 'the same build is not downloaded again');
+  assert.ok(Date.now() - (await stat(cached)).mtimeMs < 60_000, 'checked now: the next check is a week away');
+  hits = [];
+  await resolveYtDlp(opts);
+  assert.deepEqual(hits, []);
+
+  const NEW = versionScript('2099.02.02');
+  release = { body: NEW, sums: `${sha(NEW)}  yt-dlp_linux\n`, status: 200 };
+  const t = new Date(Date.now() - 8 * DAY);
+  await utimes(cached, t, t);
+  assert.equal(await ytdlpVersion(cached), '2099.01.01');
+  const { log, lines } = memLog();
+  assert.equal(await resolveYtDlp({ ...opts, log }), cached);
+  assert.deepEqual(hits, ['/rel/SHA2-256SUMS', '/rel/yt-dlp_linux']);
+  assert.equal(await readFile(cached, 'utf8'), NEW);
+  assert.equal(await ytdlpVersion(cached), '2099.02.02', 'the remembered version is dropped with the old file');
+  assert.deepEqual(await readdir(join(d, 'chaarfm-worker')), ['yt-dlp'], 'no temp file left');
+  assert.ok(lines().some((l) => l.msg === 'yt-dlp updated in the cache folder' && l.version === '2099.02.02'));
+});
+
+test('a failed check or a tampered new build keeps the old copy and says so', { skip: !posix }, async () => {
+  const d = await freshDir();
+  const env = { PATH: join(d, 'empty'), XDG_CACHE_HOME: d, CHAARFM_YTDLP_RELEASE_URL: base };
+  const cached = await cachedCopy(d, ASSET, 30);
+  for (const r of [
+    { body: ASSET, sums: '', status: 503 },
+    { body: versionScript('2099.03.03') + 'echo pwned\n', sums: `${sha(versionScript('2099.03.03'))}  yt-dlp_linux\n`, status: 200 },
+  ]) {
+    release = r;
+    const { log, lines } = memLog();
+    assert.equal(await resolveYtDlp({ env, platform: 'linux', arch: 'x64', log }), cached);
+    assert.equal(await readFile(cached, 'utf8'), ASSET);
+    const w = lines().find((l) => l.level === 'warn');
+    assert.ok(w, 'a warning');
+    assert.match(String(w.error), r.status === 503 ? /HTTP 503/ : /checksum mismatch/);
+  }
+  assert.deepEqual(await readdir(join(d, 'chaarfm-worker')), ['yt-dlp']);
+});
+
+test('the swap is atomic: a run of the old copy finishes on it while new runs get the new build', { skip: !posix }, async () => {
+  const d = await freshDir();
+  const env = { PATH: join(d, 'empty'), XDG_CACHE_HOME: d, CHAARFM_YTDLP_RELEASE_URL: base };
+  const OLD = versionScript('2099.01.01', 'sleep 1\n');
+  const cached = await cachedCopy(d, OLD, 8);
+  const running = spawn(cached, [], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  running.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exited = new Promise((r) => running.on('close', r));
+  const NEW = versionScript('2099.04.04');
+  release = { body: NEW, sums: `${sha(NEW)}  yt-dlp_linux\n`, status: 200 };
+  await resolveYtDlp({ env, platform: 'linux', arch: 'x64' });
+  assert.equal(execFileSync(cached, { encoding: 'utf8' }), '2099.04.04\n');
+  await exited;
+  assert.equal(out, '2099.01.01\n', 'the running copy kept its file');
+});
+
+test('after a failure naming an outdated extractor the cached copy is checked at once, then not again within the hour', { skip: !posix }, async () => {
+  const d = await freshDir();
+  const env = { PATH: join(d, 'empty'), XDG_CACHE_HOME: d, CHAARFM_YTDLP_RELEASE_URL: base };
+  const cached = await cachedCopy(d, ASSET, 0);
+  const NEW = versionScript('2099.05.05');
+  release = { body: NEW, sums: `${sha(NEW)}  yt-dlp_linux\n`, status: 200 };
+  const found = await findYtDlp({ env, platform: 'linux', arch: 'x64' });
+  hits = [];
+  const opts = { env, platform: 'linux' as const, arch: 'x64' };
+  assert.equal(await refreshAfterOutdatedFailure(found, opts), 'updated');
+  assert.equal(await readFile(cached, 'utf8'), NEW);
+  assert.equal(await refreshAfterOutdatedFailure(found, opts), null);
+  assert.equal(await refreshAfterOutdatedFailure(found, { ...opts, now: Date.now() + 3601_000 }), 'current');
+  assert.deepEqual(hits, ['/rel/SHA2-256SUMS', '/rel/yt-dlp_linux', '/rel/SHA2-256SUMS']);
+  // one from PATH is the user's to update
+  const { log, lines } = memLog();
+  hits = [];
+  assert.equal(await refreshAfterOutdatedFailure({ path: '/usr/bin/yt-dlp', source: 'PATH' }, { ...opts, log }), null);
+  assert.deepEqual(hits, []);
+  assert.match(lines()[0].msg, /\/usr\/bin\/yt-dlp, from PATH\) says its extractor is out of date; update it/);
 });

@@ -7,7 +7,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, readFileSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -15,7 +15,10 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JobContext } from '../src/media/media.js';
-import { YtDlpMedia, parseProgressLine, searchTarget, sizeLimits, trackMetadata } from '../src/media/ytdlp-media.js';
+import { YtDlpMedia, parseProgressLine, parseTooLargeLine, searchTarget, sizeLimits, trackMetadata } from '../src/media/ytdlp-media.js';
+import { jsRuntime, releaseAssetName, ytdlpEnv } from '../src/media/ytdlp-binary.js';
+import { createHash } from 'node:crypto';
+import { YouTubeGate, YouTubeLimitError } from '../src/media/youtube-gate.js';
 import { JobError } from '../src/worker/job-error.js';
 import { silentLogger, type Logger } from '../src/log/logger.js';
 
@@ -29,6 +32,10 @@ const has = (cmd: string, arg: string): boolean => {
   }
 };
 const real = has('yt-dlp', '--version') && has('ffmpeg', '-version');
+/** The current yt-dlp of the shared tools folder (beside the checkout, or beside its parent), when there. */
+const CURRENT =
+  process.env.CHAARFM_TEST_YTDLP ??
+  ['../../../shared/tools/yt-dlp', '../../../../shared/tools/yt-dlp'].map((u) => fileURLToPath(new URL(u, import.meta.url))).find((p) => existsSync(p));
 const posix = process.platform !== 'win32';
 const FORMATS: Record<string, string> = { mp3: 'audio/mpeg', ogg: 'audio/ogg', m4a: 'audio/mp4', wav: 'audio/wav' };
 
@@ -161,13 +168,22 @@ test('fails a file below POST_DOWNLOAD_MIN_SIZE_MB with the protocol message', {
   });
 });
 
-test('fails a file above POST_DOWNLOAD_MAX_SIZE_MB with the protocol message', { skip: !real }, async () => {
+test('a file above POST_DOWNLOAD_MAX_SIZE_MB is refused by yt-dlp (--max-filesize) before it is downloaded', { skip: !real }, async () => {
   const size = (await stat(join(clips, 'tone-mp3.mp3'))).size;
-  const media = new YtDlpMedia({ ytdlpPath: 'yt-dlp', env: { ...process.env, POST_DOWNLOAD_MIN_SIZE_MB: '0', POST_DOWNLOAD_MAX_SIZE_MB: '0.1' } });
-  await assert.rejects(media.fetch(urlJob(`${base}/tone-mp3.mp3`), await context()), {
-    name: 'JobError',
-    message: `File size out of range: ${(size / 1048576).toFixed(2)}MB`,
-  });
+  for (const ytdlpPath of ['yt-dlp', ...(CURRENT ? [CURRENT] : [])]) {
+    const media = new YtDlpMedia({ ytdlpPath, env: { ...process.env, POST_DOWNLOAD_MIN_SIZE_MB: '0', POST_DOWNLOAD_MAX_SIZE_MB: '0.1' } });
+    const ctx = await context();
+    await assert.rejects(media.fetch(urlJob(`${base}/tone-mp3.mp3`), ctx), {
+      name: 'JobError',
+      message: `File size out of range: ${(size / 1048576).toFixed(2)}MB`,
+    });
+    // 2023's yt-dlp has no --no-quiet to print its refusal: it downloads, and the size check after it refuses
+    if (ytdlpPath === CURRENT)
+      assert.deepEqual(readdirSync(ctx.workDir).filter((f) => f.startsWith('media')), [], `${ytdlpPath}: no media file was written to the job folder`);
+  }
+  if (!CURRENT) assert.fail('the current yt-dlp (../shared/tools/yt-dlp or CHAARFM_TEST_YTDLP) is needed for --max-filesize');
+  assert.equal(parseTooLargeLine('[download] File is larger than max-filesize (2000000 bytes > 1048576 bytes). Aborting.'), 2000000);
+  assert.equal(parseTooLargeLine('[download]  42.0% of 1.00MiB'), null);
 });
 
 test('falls back to the default size limits with a warning on bad values', () => {
@@ -261,11 +277,16 @@ test('a search that passes no filter fails with "Download failed: no search resu
   });
 });
 
-test('passes --js-runtimes node:<this node> only to a yt-dlp that has it', { skip: !posix }, async () => {
+test('passes --js-runtimes node:<the worker itself> only to a yt-dlp that has it', { skip: !posix }, async () => {
   const { bin, argv } = await fake({ jsRuntimes: true, download: {} });
   await new YtDlpMedia({ ytdlpPath: bin, env: {} }).fetch(urlJob('https://www.youtube.com/watch?v=x'), await context());
   const run = (await argv()).find((a) => a.includes('--print'))!;
-  assert.equal(run[run.indexOf('--js-runtimes') + 1], `node:${process.execPath}`);
+  const spec = run[run.indexOf('--js-runtimes') + 1];
+  assert.equal(spec, (await jsRuntime()).spec);
+  assert.match(spec, /^(node:.*node-runtime-[0-9a-f]{12}|deno:.*|node:.*)$/);
+  // the launcher answers yt-dlp's version call as this Node
+  if (spec.includes('node-runtime-'))
+    assert.equal(execFileSync(spec.slice(5), ['--version'], { env: ytdlpEnv(), encoding: 'utf8' }), `${process.version}\n`);
 });
 
 test('YTDL_COOKIES: content or a path, copied into the job folder', { skip: !posix }, async () => {
@@ -295,4 +316,130 @@ test('reads progress from --newline lines', () => {
   assert.equal(parseProgressLine('[download] Destination: media.mp3'), null);
   assert.equal(parseProgressLine('{"id": "x"}'), null);
   assert.equal(searchTarget({ artist: null, title: 'Only Title', youtube_url: null }), 'ytsearch1:Only Title lyrics');
+});
+
+const BOT = "ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication. See  https://github.com/yt-dlp/yt-dlp/wiki/FAQ#how-do-i-pass-cookies-to-yt-dlp  for how to manually pass cookies. Also see  https://github.com/yt-dlp/yt-dlp/wiki/Extractors#exporting-youtube-cookies  for tips on effectively exporting YouTube cookies";
+const LATER = "ERROR: [youtube] dQw4w9WgXcQ: Video unavailable. This content isn't available, try again later. The current session has been rate-limited by YouTube for up to an hour. It is recommended to use `-t sleep` to add a delay between video requests to avoid exceeding the rate limit. For more information, refer to  https://github.com/yt-dlp/yt-dlp/wiki/Extractors#this-content-isnt-available-try-again-later";
+const HTTP429 = 'ERROR: [youtube] dQw4w9WgXcQ: Unable to download API page: HTTP Error 429: Too Many Requests (caused by <HTTPError 429: Too Many Requests>)';
+
+test('YouTube\'s limits pause the gate with a growing backoff and the job runs again after the pause', { skip: !posix }, async () => {
+  const dir = join(root, `limits-${jobs++}`);
+  await mkdir(dir);
+  const { bin, argv } = await fake({ failures: [[BOT], [LATER], [HTTP429]], counter: join(dir, 'n'), download: { info: { id: 'dQw4w9WgXcQ', title: 'T' } } });
+  const gate = new YouTubeGate({ gapMs: 0, initialPauseMs: 40, factor: 2, maxPauseMs: 1000 });
+  const log = capture();
+  const started = Date.now();
+  const got = await new YtDlpMedia({ ytdlpPath: bin, env: {}, gate }).fetch(urlJob('https://www.youtube.com/watch?v=dQw4w9WgXcQ'), await context({ log, deadline: Date.now() + 600_000 }));
+  assert.equal(got.youtubeId, 'dQw4w9WgXcQ');
+  assert.equal((await argv()).filter((a) => a.includes('--print')).length, 4, 'three limited runs, then the one that got through');
+  assert.ok(Date.now() - started >= 40 + 80 + 160, 'it waited out the three pauses');
+  assert.equal(log.lines.length, 3);
+  assert.match(log.lines[0], /^YouTube is limiting this worker \(Sign in to confirm you're not a bot\): every socket pauses 0 s; this job runs again after the pause$/);
+  assert.match(log.lines[1], /\(try again later\)/);
+  assert.match(log.lines[2], /\(HTTP 429 Too Many Requests\)/);
+  assert.equal(gate.pause(), 40, 'the run that got through reset the backoff');
+});
+
+test('a limit with no time left before the deadline fails the job as a YouTube limit', { skip: !posix }, async () => {
+  const dir = join(root, `limits-${jobs++}`);
+  await mkdir(dir);
+  const { bin, argv } = await fake({ failures: [[HTTP429]], counter: join(dir, 'n'), download: {} });
+  const gate = new YouTubeGate({ gapMs: 0 });
+  const log = capture();
+  await assert.rejects(
+    new YtDlpMedia({ ytdlpPath: bin, env: {}, gate }).fetch(urlJob('https://www.youtube.com/watch?v=dQw4w9WgXcQ'), await context({ log, deadline: Date.now() + 30_000 })),
+    (e) => {
+      assert.ok(e instanceof YouTubeLimitError);
+      assert.equal(e.message, 'Download failed: YouTube is limiting this worker (HTTP 429 Too Many Requests)');
+      return true;
+    },
+  );
+  assert.equal((await argv()).filter((a) => a.includes('--print')).length, 1);
+  assert.match(log.lines[0], /every socket pauses 60 s; this job fails \(no time left for a retry\)/);
+  assert.ok(gate.pausedUntil > Date.now() + 50_000, 'the pause holds the other sockets');
+});
+
+test('an ordinary failure is not a limit: no pause, no retry', { skip: !posix }, async () => {
+  const dir = join(root, `limits-${jobs++}`);
+  await mkdir(dir);
+  const { bin, argv } = await fake({ failures: [['ERROR: [youtube] dQw4w9WgXcQ: Video unavailable. This video is private']], counter: join(dir, 'n'), download: {} });
+  const gate = new YouTubeGate({ gapMs: 0 });
+  await assert.rejects(new YtDlpMedia({ ytdlpPath: bin, env: {}, gate }).fetch(urlJob('https://www.youtube.com/watch?v=dQw4w9WgXcQ'), await context()), {
+    name: 'JobError',
+    message: 'Download failed: Video unavailable. This video is private',
+  });
+  assert.equal((await argv()).length, 1 + 1, '--help for --js-runtimes, then one run');
+  assert.equal(gate.pausedUntil, 0);
+});
+
+test('YouTube runs are spaced by the gap over every job of the worker', { skip: !posix }, async () => {
+  const { bin } = await fake({ download: {} });
+  const gate = new YouTubeGate({ gapMs: 300 });
+  const media = new YtDlpMedia({ ytdlpPath: bin, env: {}, gate });
+  const started = Date.now();
+  await Promise.all([0, 1, 2].map(async () => media.fetch(urlJob('https://www.youtube.com/watch?v=x'), await context())));
+  assert.ok(Date.now() - started >= 600, 'three runs over two gaps');
+});
+
+test('--yt-dlp-arg values reach every yt-dlp run right after --ignore-config, downloads and genre lookups', { skip: !posix }, async () => {
+  const extra = ['--extractor-args', 'youtube:player_client=web', '--plugin-dirs=/opt/plugins'];
+  const { bin, argv } = await fake({
+    noQuiet: true,
+    download: {},
+    search: { entries: [{ id: 'aaaaaaaaaaa', title: 'A', duration: 200, view_count: 5000 }] },
+    videos: { aaaaaaaaaaa: { title: 'A', duration: 200, view_count: 5000, like_count: 100 } },
+  });
+  const media = new YtDlpMedia({ ytdlpPath: bin, env: {}, extraArgs: extra, gate: new YouTubeGate({ gapMs: 0 }) });
+  await media.fetch(urlJob('https://www.youtube.com/watch?v=x'), await context());
+  await media.fetchGenre({ job_type: 'fetch_genre', genre: 'jazz', limit: 1, quality_config: null }, await context());
+  const runs = (await argv()).filter((a) => !a.includes('--help'));
+  assert.equal(runs.length, 3, 'the download, the search, the lookup');
+  for (const run of runs) assert.deepEqual(run.slice(0, 4), ['--ignore-config', ...extra]);
+  const dl = runs.find((a) => a.includes('--print'))!;
+  assert.equal(dl[dl.indexOf('--max-filesize') + 1], String(50 * 1024 * 1024));
+  assert.ok(dl.includes('--no-quiet'));
+});
+
+test('a failure naming an outdated extractor updates the cached yt-dlp at once and runs the job again on it', { skip: !posix || !releaseAssetName(process.platform, process.arch) }, async () => {
+  const asset = releaseAssetName(process.platform, process.arch)!;
+  const dir = join(root, `outdated-${jobs++}`);
+  const cache = join(dir, 'cache', 'chaarfm-worker');
+  await mkdir(cache, { recursive: true });
+  await mkdir(join(dir, 'empty'));
+  const outdated = 'ERROR: [youtube] dQw4w9WgXcQ: Unable to extract yt initial data; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U';
+  const old = `#!/bin/sh\ncase "$1" in --version) echo 2026.11.01;; --help) echo Usage;; *) echo '${outdated}' >&2; exit 1;; esac\n`;
+  await writeFile(join(cache, 'yt-dlp'), old, { mode: 0o755 });
+  const { bin } = await fake({ version: '2026.11.30', download: { info: { id: 'dQw4w9WgXcQ', title: 'T' } } });
+  const fresh = await readFile(bin, 'utf8');
+  const served: string[] = [];
+  const release = createServer((req, res) => {
+    served.push(req.url ?? '');
+    if (req.url === '/rel/SHA2-256SUMS') return void res.end(`${createHash('sha256').update(fresh).digest('hex')}  ${asset}\n`);
+    if (req.url === `/rel/${asset}`) return void res.end(fresh);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => release.listen(0, '127.0.0.1', r));
+  try {
+    const port = (release.address() as { port: number }).port;
+    const env = { PATH: join(dir, 'empty'), XDG_CACHE_HOME: join(dir, 'cache'), CHAARFM_YTDLP_RELEASE_URL: `http://127.0.0.1:${port}/rel` };
+    const media = new YtDlpMedia({ env, gate: new YouTubeGate({ gapMs: 0 }) });
+    assert.equal(await media.binary(), join(cache, 'yt-dlp'));
+    const got = await media.fetch(urlJob('https://www.youtube.com/watch?v=dQw4w9WgXcQ'), await context());
+    assert.equal(got.youtubeId, 'dQw4w9WgXcQ');
+    assert.deepEqual(served, ['/rel/SHA2-256SUMS', `/rel/${asset}`]);
+    assert.equal(await readFile(join(cache, 'yt-dlp'), 'utf8'), fresh, 'the new build is in place');
+  } finally {
+    await new Promise((r) => release.close(r));
+  }
+});
+
+test('runtimeProblem: none with a yt-dlp that has --js-runtimes and a supported runtime; the reason otherwise', { skip: !posix }, async () => {
+  const withFlag = await fake({ version: '2026.11.30', jsRuntimes: true });
+  const rt = await jsRuntime();
+  const problem = await new YtDlpMedia({ ytdlpPath: withFlag.bin, env: {} }).runtimeProblem();
+  if (rt.supported) assert.equal(problem, null);
+  else assert.match(problem ?? '', new RegExp(`^yt-dlp gets no JavaScript runtime it supports \\(.* is node v${process.versions.node.replace(/\./g, '\\.')}; it needs node >= 22 or deno >= 2\\.3`));
+  const without = await fake({ version: '2023.03.04' });
+  assert.match((await new YtDlpMedia({ ytdlpPath: without.bin, env: {} }).runtimeProblem()) ?? '', /^yt-dlp 2023\.03\.04 at .* has no --js-runtimes/);
+  assert.equal(await new YtDlpMedia({ env: { PATH: join(root, 'nothing'), XDG_CACHE_HOME: join(root, 'no-cache') } }).runtimeProblem(), null, 'no yt-dlp yet: the first job downloads a current one');
 });

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { isLogEvent, LogEvent, logEventMessage } from '../src/log/events.js';
 import { killRecordedChildren, processStat, recordChild } from '../src/util/child-records.js';
 import { cleanStaleJobDirs, createJobDir } from '../src/util/job-dirs.js';
 import { FakeServer } from './support/fake-server.js';
@@ -202,11 +203,11 @@ test('a worker killed with -9 mid-download: its next start stops the yt-dlp it l
           .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as { msg: string; stopped_tools?: number[] })
-          .find((l) => /temp folder\(s\) left by an earlier run/.test(l.msg)),
+          .find((l) => isLogEvent(l.msg, LogEvent.staleFoldersRemoved)),
       30000,
       'the cleanup log line',
     );
-    assert.equal(line.msg, 'removed 1 temp folder(s) left by an earlier run');
+    assert.equal(line.msg, logEventMessage(LogEvent.staleFoldersRemoved, 1));
     assert.deepEqual(line.stopped_tools, [ytdlp]);
     await waitUntil(async () => !(await running(ytdlp)), 5000, 'yt-dlp to be gone');
     assert.deepEqual(readdirSync(root), [], 'no job folder left');

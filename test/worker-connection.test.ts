@@ -9,6 +9,7 @@ import { MAX_FRAME_BYTES } from '../src/protocol/messages.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../src/worker/worker.js';
 import { FakeServer, resultsOf } from './support/fake-server.js';
 import { StubEmbedder, StubMedia } from './support/stand-ins.js';
+import { waitUntil } from './support/wait.js';
 
 const tmp = await mkdtemp(join(tmpdir(), 'cfw-conn-'));
 after(() => rm(tmp, { recursive: true, force: true }));
@@ -227,4 +228,52 @@ test('stop() closes the sockets, abandons the job in hand and leaves no temp fol
   await server!.waitFor(() => peer.closed, 2000, 'close');
   assert.equal(resultsOf(peer).length, 0);
   assert.deepEqual(await readdir(join(tmp, 'chaarfm-worker')), []);
+});
+
+test('a job failed on the source\'s limits is announced with rate_limited just before its failed result', async () => {
+  const { YouTubeLimitError } = await import('../src/media/youtube-gate.js');
+  const { JobError } = await import('../src/worker/job-error.js');
+  const media = new StubMedia();
+  let limited = true;
+  media.fetch = async () => {
+    throw limited ? new YouTubeLimitError('HTTP 429 Too Many Requests') : new JobError('Download failed: Video unavailable');
+  };
+  const { peer } = await setup({ media });
+  server!.sendJob(peer, 'j-lim', download);
+  const r = await server!.waitForMessage(peer, (m) => m.type === 'result');
+  const i = peer.messages.indexOf(r);
+  assert.deepEqual(peer.messages[i - 1], { type: 'rate_limited', job_id: 'j-lim', reason: 'Download failed: YouTube is limiting this worker (HTTP 429 Too Many Requests)' });
+  assert.deepEqual(r, { type: 'result', job_id: 'j-lim', status: 'failed', error: 'Download failed: YouTube is limiting this worker (HTTP 429 Too Many Requests)' });
+  // an ordinary failure is not announced
+  limited = false;
+  server!.sendJob(peer, 'j-plain', download);
+  await server!.waitForMessage(peer, (m) => m.type === 'result' && m.job_id === 'j-plain');
+  assert.equal(peer.messages.filter((m) => m.type === 'rate_limited').length, 1);
+});
+
+test('the default yt-dlp media: --yt-dlp-arg values reach yt-dlp, and a yt-dlp without a usable JS runtime is one warning at start', { skip: process.platform === 'win32' }, async () => {
+  const { writeFile, readFile, chmod, mkdir } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const { createLogger } = await import('../src/log/logger.js');
+  const fakeJs = fileURLToPath(new URL('../../test/fixtures/fake-ytdlp.mjs', import.meta.url));
+  const dir = join(tmp, 'fake-ytdlp');
+  await mkdir(dir, { recursive: true });
+  const argvLog = join(dir, 'argv.jsonl');
+  await writeFile(join(dir, 'sc.json'), JSON.stringify({ version: '2023.03.04', argvLog, download: { info: { id: 'dQw4w9WgXcQ', title: 'T' } } }));
+  const bin = join(dir, 'yt-dlp');
+  await writeFile(bin, `#!/bin/sh\nFAKE_YTDLP_SCENARIO='${join(dir, 'sc.json')}' exec '${process.execPath}' '${fakeJs}' "$@"\n`);
+  await chmod(bin, 0o755);
+  const lines: string[] = [];
+  const logger = createLogger({ format: 'json', stream: { write: (s: string) => (lines.push(s), true) } as never });
+  const { peer } = await setup({ media: undefined, ytdlpPath: bin, ytdlpArgs: ['--plugin-dirs=/opt/p'], youtubeGapMs: 0, logger });
+  const warnings = () => lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
+  const warns = await waitUntil(() => warnings().length > 0 && warnings(), 20_000, 'the runtime warning');
+  assert.equal(warns.length, 1);
+  assert.match(warns[0].msg, /^yt-dlp 2023\.03\.04 at .*yt-dlp has no --js-runtimes, so it cannot solve YouTube's JavaScript challenges: .*; use a current yt-dlp$/);
+  server!.sendJob(peer, 'j-args', { artist: null, title: null, youtube_url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', table_name: null });
+  const r = await server!.waitForMessage(peer, (m) => m.type === 'result');
+  assert.equal(r.status, 'success', JSON.stringify(r));
+  const runs = (await readFile(argvLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  const dl = runs.find((a) => a.includes('--print'))!;
+  assert.deepEqual(dl.slice(0, 2), ['--ignore-config', '--plugin-dirs=/opt/p']);
 });

@@ -40,7 +40,7 @@ else()
 endif()
 # ISA-specific units, x86 only: their own flags, entered only after the CPU probe
 # (cpu_features.h) in conv_tall_f32.cc / conv_wide_f32.cc. Other CPUs use the generic kernels.
-if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86")
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86" AND NOT EMSCRIPTEN)  # Emscripten says x86
   set(_avx2 ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx2.cc)
   set(_avx512 ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_avx512.cc ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_avx512.cc)
   target_sources(chaarfm_engine PRIVATE ${_avx2} ${_avx512})
@@ -51,6 +51,13 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86")
     set_source_files_properties(${_avx2} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
     set_source_files_properties(${_avx512} PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
   endif()
+endif()
+# WebAssembly (Emscripten, native/wasm/CMakeLists.txt): the SIMD128 family, -msimd128.
+if(EMSCRIPTEN)
+  set(_wasm128 ${CHAARFM_ENGINE_DIR}/src/kernels/matmul_wasm128.cc ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_wasm128.cc
+    ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_wasm128.cc)
+  target_sources(chaarfm_engine PRIVATE ${_wasm128})
+  target_compile_options(chaarfm_engine PUBLIC -msimd128)
 endif()
 find_package(Threads REQUIRED)
 target_link_libraries(chaarfm_engine PUBLIC Threads::Threads)

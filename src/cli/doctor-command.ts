@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /**
  * `chaarfm-worker doctor`: what this machine gives the worker. Node version, the backend that
- * would be chosen and why, the model's checksum, ffmpeg and yt-dlp (path and version), and
- * whether the cache and temp folders are writable. Exit 1 when something a job needs is missing.
+ * would be chosen and why, the model's checksum, the decoder (ffmpeg), yt-dlp (path, version,
+ * age, where it came from), the JavaScript runtime yt-dlp gets (path, version, whether yt-dlp
+ * supports it), and whether the cache and temp folders are writable. Exit 1 when something a job needs is missing.
  */
 import { access, constants, mkdir } from 'node:fs/promises';
 import { jobRoot } from '../util/job-dirs.js';
@@ -60,16 +61,37 @@ export async function runChecks(opts: {
     return `${m.path} sha256 ${m.sha256}${m.bundled ? ' (bundled, verified)' : ' (custom)'}`;
   });
   const ff = await import('../audio/ffmpeg.js');
-  await add('ffmpeg', async () => {
+  await add('decoder', async () => {
     const p = await ff.resolveFfmpeg({ ffmpegPath: opts.ffmpegPath });
-    return `${p} (${await ff.ffmpegVersion(p)})`;
+    return `ffmpeg ${p} (${await ff.ffmpegVersion(p)})`;
   });
   const yt = await import('../media/ytdlp-binary.js');
+  const { ageDays } = await import('../media/ytdlp-update.js');
+  let ytdlp: string | null = null;
   await add(
     'yt-dlp',
     async () => {
-      const p = await yt.resolveYtDlp({ explicitPath: opts.ytdlpPath, download: false });
-      return `${p} (${await yt.ytdlpVersion(p)})`;
+      const found = await yt.findYtDlp({ explicitPath: opts.ytdlpPath, download: false });
+      ytdlp = found.path;
+      const version = await yt.ytdlpVersion(found.path);
+      const age = ageDays(version);
+      const from = found.source === 'cache' ? 'the cached download (checked against the release weekly)' : found.source;
+      const skipped = found.skipped ? `; ${found.skipped}${found.source === 'PATH' ? ', used since no current one is cached' : ', so skipped'}` : '';
+      const detail = `${found.path} (${version}${age === null ? '' : `, ${age} days old`}, from ${from})${skipped}`;
+      if (found.skipped && found.source === 'PATH') throw new Error(detail); // works, but a warning
+      return detail;
+    },
+    true,
+  );
+  const rt = await import('../media/js-runtime.js');
+  await add(
+    'js runtime',
+    async () => {
+      const r = await yt.jsRuntime();
+      const what = `${r.path} (${r.spec.startsWith('node:') ? `node ${r.version}` : r.version}${r.source === 'self' ? ', the worker itself' : ', from PATH'})`;
+      const problem = ytdlp ? await yt.jsRuntimeProblem(ytdlp) : r.supported ? null : `node ${r.version} is older than yt-dlp's minimum, ${rt.MIN_NODE_MAJOR}`;
+      if (problem) throw new Error(`${what}: ${problem}`);
+      return `${what}, supported by yt-dlp`;
     },
     true,
   );

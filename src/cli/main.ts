@@ -5,9 +5,11 @@
  * print their stack. Sets process.exitCode; the bin file does the rest.
  */
 import { cac } from 'cac';
+import { MAX_THREADS } from '../embed/threads.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_JOBS } from './options.js';
+import { checkPassThroughFlag } from './raw-args.js';
 import type { CliIO, CliOverrides } from './worker-command.js';
 
 export type { CliIO, CliOverrides };
@@ -25,11 +27,13 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .option('-c, --code <code>', 'Pairing code shown on the server\'s /ingest page')
     .option('--jobs <n>', `Jobs at once: N sockets sharing one loaded model (1-64; default: cores, 2 to 8, here ${DEFAULT_JOBS})`)
     .option('--backend <name>', 'Embedding backend: auto|native|wasm (default auto)')
-    .option('--threads <n>', 'Threads for the embedding engine (default: the number of cores, at most 8)')
+    .option('--threads <n>', `Threads for the embedding engine (1-${MAX_THREADS}; default: the number of cores, at most 8)`)
     .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
     .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
     .option('--tmp-dir <dir>', 'Folder for per-job temp folders (default: the OS temp folder)')
-    .option('--yt-dlp <path>', 'yt-dlp executable (default: CHAARFM_YTDLP, PATH, then a cached download)')
+    .option('--yt-dlp <path>', 'yt-dlp executable (default: CHAARFM_YTDLP, PATH unless older than 90 days, then a cached download kept current)')
+    .option('--yt-dlp-arg <arg>', 'One more argument for every yt-dlp run, repeatable; write it with = (--yt-dlp-arg=--extractor-args=youtube:player_client=web)')
+    .option('--youtube-gap <seconds>', 'Least time between two YouTube requests over all sockets (0-600; default 2)')
     .option('--ffmpeg <path>', 'ffmpeg executable (default: CHAARFM_FFMPEG, ffmpeg-static, then PATH)')
     .option('--name <name>', 'Worker name sent to the server (default: host name)')
     .option('--log-format <format>', 'pretty|json (default pretty)')
@@ -43,7 +47,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
   const embeddingOptions = (c: ReturnType<typeof cli.command>) =>
     c
       .option('--backend <name>', 'Embedding backend: auto|native|wasm (default auto)')
-      .option('--threads <n>', 'Threads for the embedding engine (default: the number of cores, at most 8)')
+      .option('--threads <n>', `Threads for the embedding engine (1-${MAX_THREADS}; default: the number of cores, at most 8)`)
       .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
       .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
       .option('--ffmpeg <path>', 'ffmpeg executable (default: CHAARFM_FFMPEG, ffmpeg-static, then PATH)')
@@ -57,6 +61,17 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .action(async (inputs: string[], opts: Record<string, unknown>) => {
       const { runVectorizeCommand } = await import('./vectorize-command.js');
       await runVectorizeCommand(inputs, args, opts, io);
+    });
+  embeddingOptions(cli.command('similar [file]', 'Embed a local file and list the stored tracks nearest to it (cosine)'))
+    .option('--db <path>', 'The coordinator database to search: a SQLite file or a postgres:// URL')
+    .option('--code <code>', 'Only this session (default: every session in the database)')
+    .option('-k, --top <n>', 'How many tracks (1-100; default 10)')
+    .option('--json', 'One JSON object instead of lines')
+    .option('--verbose', 'More log lines on stderr')
+    .example('chaarfm-worker similar song.mp3 --db chaarfm-coordinator.db -k 5')
+    .action(async (file: string | undefined, opts: Record<string, unknown>) => {
+      const { runSimilarCommand } = await import('./similar-command.js');
+      await runSimilarCommand(file, args, opts, io);
     });
   cli
     .command('doctor', 'Check Node, the backend, the model, ffmpeg, yt-dlp and the folders')
@@ -83,6 +98,8 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .option('--db <path>', 'SQLite file for jobs and results (default chaarfm-coordinator.db), or a postgres:// URL to share one database between several coordinators')
     .option('--lease <duration>', 'A job not answered within this goes back to the queue: 15m, 90s, 1h (default 15m)')
     .option('--retries <n>', 'Failed attempts after which a job is failed (1-100; default 3)')
+    .option('--drops <n>', 'Workers lost (closed without a goodbye) while running one job after which it is failed (1-100; default 3)')
+    .option('--trust-proxy <list>', 'Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For names the client (for rate limits and logs; default none)')
     .option('--accept-any-code', 'Any code opens a session, as the original server does (default: only codes this server made)')
     .option('--new-code', 'Make a pairing code at start and print it on stdout')
     .option('--log-format <format>', 'pretty|json (default pretty)')
@@ -95,6 +112,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
   cli.help();
   cli.version(VERSION);
   try {
+    checkPassThroughFlag(args, 'yt-dlp-arg');
     cli.parse(['node', 'chaarfm-worker', ...args], { run: false });
     if (cli.options.help || cli.options.version) return;
     await cli.runMatchedCommand();

@@ -25,6 +25,24 @@ export function parseEnumFlag<T extends string>(name: string, value: unknown, al
   return s;
 }
 
+/** A number of seconds from `min` to `max` (decimals allowed: 0.5). */
+export function parseSecondsFlag(name: string, value: unknown, min: number, max: number): number {
+  if (Array.isArray(value)) throw new UsageError(`Expected --${name} once but it was given ${value.length} times`);
+  const s = String(value).trim();
+  const n = /^\d+(\.\d+)?$/.test(s) ? Number(s) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`Expected a number of seconds from ${min} to ${max} for --${name} but received ${JSON.stringify(String(value))}`);
+  return n;
+}
+
+/** A flag that may be given several times, each with a non-empty value; true when given at all. */
+export function parseRepeatedFlag(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  for (const v of Array.isArray(value) ? value : [value])
+    if (typeof v === 'boolean' || String(v) === '') throw new UsageError(`Expected a value for --${name} but received none (write --${name}=VALUE)`);
+  return true;
+}
+
 /** A flag that takes a value must not be given twice or empty (cac turns repeats into arrays). */
 export function parseStringFlag(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;

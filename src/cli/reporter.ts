@@ -3,6 +3,7 @@
  * Turns worker events into what a person (pretty) or a service (JSON lines) reads: connection
  * state, each job's label, stage and time, and a live progress line on a terminal.
  */
+import { LogEvent, logEventMessage } from '../log/events.js';
 import type { Logger } from '../log/logger.js';
 import type { WorkerHandle } from '../worker/worker.js';
 import type { StatusLine } from './status-line.js';
@@ -39,7 +40,7 @@ export function attachReporter(worker: WorkerHandle, log: Logger, status: Status
   });
   worker.on('job-started', (e) => {
     slots.set(e.index, { label: e.label, stage: 'start', fraction: 0 });
-    log.info(`job started: ${e.label}`, { conn: e.index + 1, job: e.jobId, kind: e.kind });
+    log.info(logEventMessage(LogEvent.jobStarted, e.label), { conn: e.index + 1, job: e.jobId, kind: e.kind });
     redraw(true);
   });
   worker.on('job-progress', (e) => {
@@ -56,7 +57,7 @@ export function attachReporter(worker: WorkerHandle, log: Logger, status: Status
     const secs = Number((e.ms / 1000).toFixed(1));
     if (e.status === 'success') {
       done++;
-      log.info(`job done: ${e.label}`, { conn: e.index + 1, job: e.jobId, seconds: secs, sent: e.sent });
+      log.info(logEventMessage(LogEvent.jobDone, e.label), { conn: e.index + 1, job: e.jobId, seconds: secs, sent: e.sent });
     } else {
       failed++;
       log.warn(`job failed: ${e.label}`, { conn: e.index + 1, job: e.jobId, seconds: secs, error: e.error, sent: e.sent });

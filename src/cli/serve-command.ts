@@ -7,6 +7,7 @@
  */
 import { createLogger } from '../log/logger.js';
 import { VERSION } from '../version.js';
+import { trustedProxies } from '../coordinator/client-address.js';
 import { UsageError } from './errors.js';
 import { parseEnumFlag, parseIntFlag, parseStringFlag } from './options.js';
 import { rawFlagValue } from './raw-args.js';
@@ -23,11 +24,24 @@ export function parseDuration(name: string, value: unknown): number {
   return Math.round(ms);
 }
 
+/** `--trust-proxy 10.0.0.1,fd00::/8`: each entry an address or CIDR range, checked now. */
+export function parseProxyList(value: string): string[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    trustedProxies(list);
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.replace('for a trusted proxy', 'in --trust-proxy')}`);
+  }
+  return list;
+}
+
 export async function runServeCommand(argv: readonly string[], opts: Record<string, unknown>, io: CliIO): Promise<void> {
   const format = parseEnumFlag('log-format', opts.logFormat ?? 'pretty', ['pretty', 'json'] as const);
-  for (const f of ['port', 'retries', 'lease', 'logFormat'] as const) parseStringFlag(f.replace('F', '-f'), opts[f]);
+  for (const f of ['port', 'retries', 'drops', 'lease', 'logFormat'] as const) parseStringFlag(f.replace('F', '-f'), opts[f]);
   const port = parseIntFlag('port', opts.port === undefined ? 8000 : rawFlagValue(argv, 'port'), 0, 65535);
   const retries = parseIntFlag('retries', opts.retries === undefined ? 3 : rawFlagValue(argv, 'retries'), 1, 100);
+  const drops = parseIntFlag('drops', opts.drops === undefined ? 3 : rawFlagValue(argv, 'drops'), 1, 100);
+  const trustProxy = parseProxyList((parseStringFlag('trust-proxy', opts.trustProxy) && rawFlagValue(argv, 'trust-proxy')) ?? '');
   const leaseMs = parseDuration('lease', opts.lease === undefined ? '15m' : rawFlagValue(argv, 'lease'));
   const host = (parseStringFlag('host', opts.host) && rawFlagValue(argv, 'host')) ?? '127.0.0.1';
   // an empty host would listen on every interface, without the warning below
@@ -35,7 +49,7 @@ export async function runServeCommand(argv: readonly string[], opts: Record<stri
   const db = (parseStringFlag('db', opts.db) && rawFlagValue(argv, 'db')) ?? 'chaarfm-coordinator.db';
   const log = createLogger({ format, stream: io.stderr, level: opts.verbose ? 'debug' : 'info' });
   const { startCoordinator } = await import('../coordinator/server.js');
-  const server = await startCoordinator({ host, port, db, leaseMs, retries, acceptAnyCode: opts.acceptAnyCode === true, logger: log }).catch((e: unknown) => {
+  const server = await startCoordinator({ host, port, db, leaseMs, retries, drops, trustProxy, acceptAnyCode: opts.acceptAnyCode === true, logger: log }).catch((e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`Port ${port} on ${host} is already in use; pick another with --port`);
     if (code === 'EACCES') throw new UsageError(`Not allowed to listen on ${host}:${port}; use a port above 1023`);
@@ -43,7 +57,7 @@ export async function runServeCommand(argv: readonly string[], opts: Record<stri
       throw new UsageError(`Cannot listen on --host ${JSON.stringify(host)}: not an address of this machine (${code})`);
     throw e;
   });
-  log.info(`chaarfm-worker ${VERSION} coordinator listening on ${server.url}`, { db, lease_ms: leaseMs, retries, accept_any_code: opts.acceptAnyCode === true });
+  log.info(`chaarfm-worker ${VERSION} coordinator listening on ${server.url}`, { db, lease_ms: leaseMs, retries, drops, trust_proxy: trustProxy, accept_any_code: opts.acceptAnyCode === true });
   log.info(`ingest page: ${server.url}/ingest   new code: curl -X POST ${server.url}/api/sessions`);
   if (host === '0.0.0.0' || host === '::') log.warn('listening on every interface: anyone who can reach this port can make codes and read results of codes they know');
   if (opts.newCode) {

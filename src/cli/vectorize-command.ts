@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { extname, resolve } from 'node:path';
 import type { Embedder } from '../embed/embedder.js';
 import { topTags } from '../embed/msd-tags.js';
+import { MAX_THREADS } from '../embed/threads.js';
 import { createLogger } from '../log/logger.js';
 import { SILENCE_PEAK } from '../worker/job-runner.js';
 import { createJobDir, jobRoot, removeJobDir, removeOwnJobDirsSync } from '../util/job-dirs.js';
@@ -45,7 +46,7 @@ export interface EmbeddingFlags {
 export function embeddingFlags(argv: readonly string[], opts: Record<string, unknown>): EmbeddingFlags {
   return {
     backend: parseEnumFlag('backend', opts.backend ?? 'auto', ['auto', 'native', 'wasm'] as const),
-    threads: opts.threads === undefined ? undefined : parseIntFlag('threads', opts.threads, 1, 256),
+    threads: opts.threads === undefined ? undefined : parseIntFlag('threads', opts.threads, 1, MAX_THREADS),
     modelPath: parseStringFlag('model', opts.model) && rawFlagValue(argv, 'model'),
     outputNode: parseStringFlag('output-node', opts.outputNode) && rawFlagValue(argv, 'output-node'),
     tmpDir: parseStringFlag('tmp-dir', opts.tmpDir) && rawFlagValue(argv, 'tmp-dir'),

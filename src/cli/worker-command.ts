@@ -6,15 +6,16 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Embedder } from '../embed/embedder.js';
+import { MAX_THREADS } from '../embed/threads.js';
 import { createLogger } from '../log/logger.js';
 import type { Media } from '../media/media.js';
 import { jobRoot, removeOwnJobDirsSync } from '../util/job-dirs.js';
 import { VERSION } from '../version.js';
 import { startWorker } from '../worker/worker.js';
 import { UsageError } from './errors.js';
-import { DEFAULT_JOBS, parseEnumFlag, parseIntFlag, parseStringFlag } from './options.js';
+import { DEFAULT_JOBS, parseEnumFlag, parseIntFlag, parseRepeatedFlag, parseSecondsFlag, parseStringFlag } from './options.js';
 import { canPrompt, promptConnection } from './prompt.js';
-import { rawFlagValue } from './raw-args.js';
+import { rawFlagValue, rawFlagValues } from './raw-args.js';
 import { attachReporter } from './reporter.js';
 import { StatusLine } from './status-line.js';
 
@@ -43,7 +44,7 @@ export async function runWorkerCommand(
   const format = parseEnumFlag('log-format', opts.logFormat ?? 'pretty', ['pretty', 'json'] as const);
   const jobs = parseIntFlag('jobs', opts.jobs ?? DEFAULT_JOBS, 1, 64);
   const backend = parseEnumFlag('backend', opts.backend ?? 'auto', ['auto', 'native', 'wasm'] as const);
-  const threads = opts.threads === undefined ? undefined : parseIntFlag('threads', opts.threads, 1, 256);
+  const threads = opts.threads === undefined ? undefined : parseIntFlag('threads', opts.threads, 1, MAX_THREADS);
   parseStringFlag('url', opts.url);
   parseStringFlag('code', opts.code);
   let url = rawFlagValue(argv, 'url', 'u');
@@ -54,6 +55,8 @@ export async function runWorkerCommand(
   const ytdlpPath = parseStringFlag('yt-dlp', opts.ytDlp) && rawFlagValue(argv, 'yt-dlp');
   const ffmpegPath = parseStringFlag('ffmpeg', opts.ffmpeg) && rawFlagValue(argv, 'ffmpeg');
   const name = parseStringFlag('name', opts.name) && rawFlagValue(argv, 'name');
+  const ytdlpArgs = parseRepeatedFlag('yt-dlp-arg', opts.ytDlpArg) ? rawFlagValues(argv, 'yt-dlp-arg') : undefined;
+  const youtubeGapMs = opts.youtubeGap === undefined ? undefined : parseSecondsFlag('youtube-gap', opts.youtubeGap, 0, 600) * 1000;
 
   if (!url || !code) {
     if (!canPrompt({ input: io.stdin, output: io.stdout })) throw new UsageError(USAGE_LINE, 1);
@@ -75,6 +78,8 @@ export async function runWorkerCommand(
     threads,
     tmpDir,
     ytdlpPath,
+    ytdlpArgs,
+    youtubeGapMs,
     ffmpegPath,
     embedder: overrides.embedder,
     media: overrides.media,

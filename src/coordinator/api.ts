@@ -10,15 +10,21 @@
  *   POST /api/sessions/{code}/control           {"type":"start|pause|resume|stop", ...} as the page sends
  *   GET  /api/sessions/{code}/jobs?state=       jobs (queued, active, done, failed, cancelled)
  *   GET  /api/sessions/{code}/results           stored results with vectors (?limit, ?offset, ?vectors=0)
+ *   GET  /api/sessions/{code}/map, /similar?result=ID&k=10, /throughput  see ./collection-api.ts
  *   GET  /ingest                                the page
  *   GET  /api/sessions/{code}/export.{jsonl,csv,npy}
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/logger.js';
 import { preview } from '../util/preview.js';
 import { newCode } from './codes.js';
-import { toCsv, toJsonl, toNpy, resultJson } from './export.js';
+import { COLLECTION_ROUTES, collectionRoute } from './collection-api.js';
+import { EXPORT_TYPES, exportChunks, resultJson, type ExportFormat } from './export.js';
+import { HttpError } from './http-error.js';
 import { INGEST_HTML } from './ingest-page.js';
+import type { ClientAddress } from './client-address.js';
 import type { FailureLimiter } from './rate-limit.js';
 import type { ControlMessage, Scheduler } from './scheduler.js';
 import type { JobRow, JobState, SessionRow, Store } from './store.js';
@@ -33,15 +39,8 @@ export interface ApiContext {
   /** Codes made per address (a budget like the refusal limiter's). */
   createLimiter: FailureLimiter;
   log: Logger;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+  /** The client of a request (through trusted proxies). */
+  remoteOf: ClientAddress;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -80,10 +79,6 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'Expected a JSON object for the request body');
   return v as Record<string, unknown>;
-}
-
-export function remoteOf(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
 }
 
 /** The address clients used, behind a TLS proxy too (X-Forwarded-Proto/-Host). */
@@ -190,9 +185,10 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
       .end(INGEST_HTML);
   }
   if (path === '/api/sessions' && method === 'POST') {
-    const remote = remoteOf(req);
+    const remote = ctx.remoteOf(req);
     if (ctx.limiter.blocked(remote)) throw new HttpError(429, 'Too many refused requests from this address; try again in a minute');
     if (ctx.createLimiter.blocked(remote)) throw new HttpError(429, 'Too many new codes from this address; try again in a minute');
+    ctx.createLimiter.hit(remote); // counted before any await: parallel requests share one budget
     const body = await readJson(req);
     let ttlMs: number | undefined;
     if (body.ttl_hours !== undefined) {
@@ -201,7 +197,6 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
       ttlMs = h * 3600_000;
     }
     const row = await ctx.scheduler.createSession(newCode(), ttlMs);
-    ctx.createLimiter.hit(remote);
     const base = baseUrl(req);
     ctx.log.info('pairing code made', { code: row.code, remote });
     return send(res, 201, {
@@ -214,7 +209,7 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
   }
   const m = /^\/api\/sessions\/([^/]+)(?:\/([a-z.]+))?$/.exec(path);
   if (!m) throw new HttpError(404, `No route for ${method} ${path.slice(0, 100)}`);
-  const remote = remoteOf(req);
+  const remote = ctx.remoteOf(req);
   if (ctx.limiter.blocked(remote)) throw new HttpError(429, 'Too many refused requests from this address; try again in a minute');
   let raw = '';
   try {
@@ -223,8 +218,9 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
     /* a malformed escape names no session */
   }
   const r = await ctx.scheduler.resolve(raw);
+  // decided now, against the count now: parallel attempts cannot all pass the check above
+  if (!ctx.limiter.settle(remote, !r.ok)) throw new HttpError(429, 'Too many refused requests from this address; try again in a minute');
   if (!r.ok) {
-    ctx.limiter.hit(remote);
     throw new HttpError(r.why === 'expired' ? 410 : 404, r.why === 'expired' ? 'pairing code expired' : 'unknown pairing code');
   }
   await sessionRoute(req, res, ctx, r.session, m[2] ?? '', method, u);
@@ -278,19 +274,15 @@ async function sessionRoute(req: IncomingMessage, res: ServerResponse, ctx: ApiC
       return j;
     }));
   }
+  if (COLLECTION_ROUTES.includes(sub) && method === 'GET') return send(res, 200, await collectionRoute(ctx.store, s, sub, u));
   if (sub.startsWith('export.') && method === 'GET') {
-    const rows = await ctx.store.listResults(code);
-    const name = `chaarfm-${code}`;
     const fmt = sub.slice(7);
-    if (fmt === 'jsonl')
-      return void res
-        .writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'content-disposition': `attachment; filename="${name}.jsonl"` })
-        .end(toJsonl(rows));
-    if (fmt === 'csv')
-      return void res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"` }).end(toCsv(rows));
-    if (fmt === 'npy')
-      return void res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${name}.npy"` }).end(toNpy(rows));
-    throw new HttpError(404, `Expected export.jsonl, export.csv or export.npy but received ${JSON.stringify(sub)}`);
+    if (!Object.hasOwn(EXPORT_TYPES, fmt)) throw new HttpError(404, `Expected export.jsonl, export.csv or export.npy but received ${JSON.stringify(sub)}`);
+    const format = fmt as ExportFormat;
+    const results = await ctx.store.resultPages(code);
+    res.writeHead(200, { 'content-type': EXPORT_TYPES[format], 'content-disposition': `attachment; filename="chaarfm-${code}.${format}"` });
+    // page by page, waiting for the client to take each (a slow reader holds one page, not the export)
+    return pipeline(Readable.from(exportChunks(format, results)), res);
   }
   throw new HttpError(404, `No route for ${method} /api/sessions/{code}/${sub}`);
 }

@@ -3,49 +3,28 @@
  * Scheduling as the ChaarFM server does it, without its weak points (spec, "How the server
  * schedules"): sessions keyed by pairing code, each with a queue, its worker sockets and at
  * most one job per socket. A result is accepted only from the socket that holds that job; a
- * closed socket's job goes back to the front of the queue; a job not answered within the
- * lease goes back to the front too (and its socket is closed); after `retries` failed attempts
- * a job is failed with its last error. The store holds every job and result; this module keeps
- * only the live sockets. All changes to one session run one after another.
+ * closed socket's job goes back to the front of the queue, and after `drops` sockets closed
+ * while holding it (a track that crashes or exhausts every worker that takes it) it is failed;
+ * a job not answered within the lease goes back to the front too (and its socket is closed);
+ * after `retries` failed attempts a job is failed with its last error. The store holds every
+ * job, result and lease; the session runtimes (session-runtime.ts) hold only the live sockets.
+ * All changes to one session run one after another.
  */
 import { randomUUID } from 'node:crypto';
+import { LogEvent } from '../log/events.js';
 import type { Logger } from '../log/logger.js';
 import type { GenrePayload } from '../protocol/messages.js';
-import { preview } from '../util/preview.js';
 import { sessionKey } from './codes.js';
-import type { JobKind, JobRow, NewJob, SessionRow, SessionStatus, Store } from './store.js';
-import { parseTracks, urlTrack, type TrackInput } from './tracks.js';
-import { checkDownloadData, checkGenreData, type CheckedDownload, type WorkerInfo } from './validate.js';
+import { SessionRuntime, type HotResult, type Level, type UiLink, type WorkerLink, type WorkerPeer } from './session-runtime.js';
+import { sessionStatus, type SessionStatusReport } from './session-status.js';
+import { jobsForStart, toNewJob, type ControlMessage, type ControlOutcome } from './start-jobs.js';
+import type { JobRow, SessionRow, SessionStatus, Store } from './store.js';
+import { urlTrack, type TrackInput } from './tracks.js';
+import { checkDownloadData, checkGenreData, type WorkerInfo } from './validate.js';
 
-export type Level = 'info' | 'warning' | 'error' | 'success';
-
-/** What the scheduler needs from a worker socket. */
-export interface WorkerLink {
-  send(msg: object): void;
-  close(code: number, reason: string): void;
-  readonly remote: string;
-}
-
-/** What the scheduler needs from a page socket. */
-export interface UiLink {
-  send(msg: object): void;
-}
-
-export interface WorkerPeer {
-  readonly id: string;
-  /** The session key this socket joined. */
-  readonly code: string;
-  /** This socket's claim token, unique across coordinator processes. */
-  readonly token: string;
-  readonly link: WorkerLink;
-  readonly connectedAt: number;
-  info: WorkerInfo | null;
-  job: { id: string; kind: JobKind; label: string; startedAt: number; stage: string | null; fraction: number | null } | null;
-  closed: boolean;
-  done: number;
-  failed: number;
-  leaseTimer: NodeJS.Timeout | null;
-}
+export type { ControlMessage, ControlOutcome } from './start-jobs.js';
+export type { Level, UiLink, WorkerLink, WorkerPeer } from './session-runtime.js';
+export type { SessionStatusReport, WorkerStatus } from './session-status.js';
 
 /** A worker's result frame after the socket layer parsed it. */
 export type ResultFrame =
@@ -59,6 +38,8 @@ export interface SchedulerOptions {
   leaseMs?: number;
   /** Failed attempts after which a job is failed (default 3). */
   retries?: number;
+  /** Worker sockets lost while holding one job after which it is failed (default 3). */
+  drops?: number;
   /** Any code opens a session, as the original server does. */
   acceptAnyCode?: boolean;
   /** Lifetime of a code made by createSession (default 30 days). */
@@ -68,93 +49,20 @@ export interface SchedulerOptions {
 
 export type Resolved = { ok: true; session: SessionRow } | { ok: false; why: 'unknown' | 'expired' };
 
-export interface ControlMessage {
-  type: string;
-  mode?: unknown;
-  youtubeUrl?: unknown;
-  genre?: unknown;
-  requestedCount?: unknown;
-  useMax?: unknown;
-  lines?: unknown;
-  text?: unknown;
-}
-
-export interface ControlOutcome {
-  ok: boolean;
-  message: string;
-  added?: number;
-  duplicates?: number;
-  invalid?: { line: number; text: string; reason: string }[];
-}
-
-interface HotResult {
-  peer: WorkerPeer;
-  jobId: string;
-  data: CheckedDownload;
-  at: number;
-}
-
-class SessionRuntime {
-  status: SessionStatus;
-  message: string;
-  readonly workers = new Map<string, WorkerPeer>();
-  readonly uis = new Set<UiLink>();
-  /** When the current run started or resumed (for throughput). */
-  runningSince = Date.now();
-  /** Valid download results waiting for the next group commit. */
-  readonly hot: HotResult[] = [];
-  hotFlush: Promise<void> | null = null;
-  private chain: Promise<unknown> = Promise.resolve();
-
-  constructor(readonly code: string, row: SessionRow) {
-    this.status = row.status;
-    this.message = row.message;
-  }
-
-  /** Run `fn` after everything queued before it on this session. */
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.chain.then(fn, fn);
-    this.chain = p.catch(() => undefined);
-    return p;
-  }
-}
-
-export interface WorkerStatus {
-  id: string;
-  name: string;
-  version: string | null;
-  backend: string | null;
-  platform: string | null;
-  remote: string;
-  connected_at: string;
-  state: 'idle' | 'busy';
-  job: { id: string; label: string; kind: JobKind; running_s: number; stage: string | null; fraction: number | null } | null;
-  done: number;
-  failed: number;
-}
-
-export interface SessionStatusReport {
-  code: string;
-  status: SessionStatus;
-  message: string;
-  expires_at: string;
-  worker_count: number;
-  workers: WorkerStatus[];
-  queue: Record<string, number>;
-  throughput_per_min: number;
-  eta_s: number | null;
-}
-
-const THROUGHPUT_WINDOW_MS = 5 * 60_000;
+/** Lifetime of a session opened by --accept-any-code (the original server's codes never end). */
+const ANY_CODE_TTL_MS = 100 * 365 * 24 * 3600_000;
 
 export class Scheduler {
   readonly leaseMs: number;
   readonly retries: number;
+  readonly drops: number;
   readonly acceptAnyCode: boolean;
   readonly codeTtlMs: number;
   private readonly store: Store;
   private readonly log: Logger;
   private readonly sessions = new Map<string, SessionRuntime>();
+  /** Jobs whose worker said the source limits it (`rate_limited`): their next failure is not counted. */
+  private readonly sourceLimited = new WeakMap<WorkerPeer, string>();
   private peerCounter = 0;
   private closing = false;
   /** This process, in claim tokens and the shared store's heartbeat. */
@@ -167,11 +75,18 @@ export class Scheduler {
     this.log = opts.log;
     this.leaseMs = opts.leaseMs ?? 15 * 60_000;
     this.retries = opts.retries ?? 3;
+    this.drops = opts.drops ?? 3;
     this.acceptAnyCode = opts.acceptAnyCode ?? false;
     this.codeTtlMs = opts.codeTtlMs ?? 30 * 24 * 3600_000;
     if (!(this.leaseMs > 0)) throw new RangeError(`Expected a positive lease for leaseMs but received ${this.leaseMs}`);
     if (!Number.isInteger(this.retries) || this.retries < 1)
       throw new RangeError(`Expected an integer of at least 1 for retries but received ${this.retries}`);
+    if (!Number.isInteger(this.drops) || this.drops < 1) throw new RangeError(`Expected an integer of at least 1 for drops but received ${this.drops}`);
+  }
+
+  /** Session runtimes in memory now (sessions with live sockets or work in flight). */
+  get liveSessions(): number {
+    return this.sessions.size;
   }
 
   /** Make a new session with a fresh code. */
@@ -180,30 +95,60 @@ export class Scheduler {
     return this.store.createSession(code, now + ttlMs, now);
   }
 
-  /** Find the session a code in a URL names (creating it with --accept-any-code). */
+  /**
+   * Find the session a code in a URL names. With --accept-any-code an unknown code opens a
+   * session without writing anything: its row is made on its first change (a start, queued
+   * tracks), so guesses cost no storage.
+   */
   async resolve(rawCode: string): Promise<Resolved> {
     const key = sessionKey(rawCode, this.acceptAnyCode);
     if (!key) return { ok: false, why: 'unknown' };
-    let row = await this.store.getSession(key);
+    const row = await this.store.getSession(key);
     if (!row && this.acceptAnyCode) {
-      try {
-        row = await this.store.createSession(key, Date.now() + 100 * 365 * 24 * 3600_000, Date.now());
-      } catch {
-        row = await this.store.getSession(key); // made at the same moment by another socket
-      }
+      const now = Date.now();
+      return { ok: true, session: { code: key, createdAt: now, expiresAt: now + ANY_CODE_TTL_MS, status: 'idle', message: '' } };
     }
     if (!row) return { ok: false, why: 'unknown' };
     if (row.expiresAt <= Date.now()) return { ok: false, why: 'expired' };
     return { ok: true, session: row };
   }
 
+  /** Recover the jobs of coordinator processes that are gone (at start, and on every tick of a shared store). */
+  async recover(staleMs: number): Promise<number> {
+    return this.store.recoverActive(Date.now(), staleMs, this.retries);
+  }
+
   private runtime(row: SessionRow): SessionRuntime {
     let s = this.sessions.get(row.code);
     if (!s) {
-      s = new SessionRuntime(row.code, row);
+      s = new SessionRuntime(row.code, row, !this.acceptAnyCode);
       this.sessions.set(row.code, s);
     }
     return s;
+  }
+
+  /** Forget a runtime that has nothing attached and nothing in flight (the store has the rest). */
+  private release(s: SessionRuntime): void {
+    if (s.idle() && this.sessions.get(s.code) === s) this.sessions.delete(s.code);
+  }
+
+  /** The session's row exists before its first change (see resolve). */
+  private async persist(s: SessionRuntime): Promise<void> {
+    if (s.stored) return;
+    const now = Date.now();
+    await this.store.ensureSession(s.code, now + ANY_CODE_TTL_MS, now);
+    s.stored = true;
+  }
+
+  private async setStatus(s: SessionRuntime, status: SessionStatus, message: string, level: Level = 'info'): Promise<void> {
+    // stopping a session that was never used (--accept-any-code) leaves nothing to store
+    const store = s.stored || status !== 'stopped';
+    if (store) await this.persist(s);
+    s.status = status;
+    s.message = message;
+    if (status === 'running') s.runningSince = Date.now();
+    if (store) await this.store.setSessionStatus(s.code, status, message);
+    s.broadcast(s.stateMessage(level));
   }
 
   // ---- page sockets -------------------------------------------------------------------------
@@ -211,34 +156,11 @@ export class Scheduler {
   attachUi(row: SessionRow, ui: UiLink): () => void {
     const s = this.runtime(row);
     s.uis.add(ui);
-    ui.send(this.stateMessage(s, 'info'));
-    return () => s.uis.delete(ui);
-  }
-
-  private stateMessage(s: SessionRuntime, level: Level) {
-    return { type: 'state', status: s.status, message: s.message, level, worker_count: s.workers.size };
-  }
-
-  private broadcast(s: SessionRuntime, msg: object): void {
-    for (const u of s.uis) {
-      try {
-        u.send(msg);
-      } catch {
-        /* a closing page socket */
-      }
-    }
-  }
-
-  private pageLog(s: SessionRuntime, message: string, level: Level = 'info'): void {
-    this.broadcast(s, { type: 'log', message, level });
-  }
-
-  private async setStatus(s: SessionRuntime, status: SessionStatus, message: string, level: Level = 'info'): Promise<void> {
-    s.status = status;
-    s.message = message;
-    if (status === 'running') s.runningSince = Date.now();
-    await this.store.setSessionStatus(s.code, status, message);
-    this.broadcast(s, this.stateMessage(s, level));
+    ui.send(s.stateMessage('info'));
+    return () => {
+      s.uis.delete(ui);
+      this.release(s);
+    };
   }
 
   // ---- worker sockets -----------------------------------------------------------------------
@@ -262,8 +184,8 @@ export class Scheduler {
     await s.run(async () => {
       s.workers.set(peer.id, peer);
       this.log.info('worker connected', { code: s.code, worker: peer.id, remote: link.remote, workers: s.workers.size });
-      this.pageLog(s, `Worker ${peer.id} connected (${s.workers.size} now)`);
-      this.broadcast(s, this.stateMessage(s, 'info'));
+      s.pageLog(`Worker ${peer.id} connected (${s.workers.size} now)`);
+      s.broadcast(s.stateMessage('info'));
       await this.dispatch(s);
     });
     return peer;
@@ -282,7 +204,7 @@ export class Scheduler {
     peer.info = info;
     const s = this.sessionOf(peer);
     this.log.info('worker hello', { worker: peer.id, name: info.name, version: info.version, backend: info.backend, platform: info.platform });
-    if (s) this.pageLog(s, `Worker ${this.workerName(peer)}: chaarfm-worker ${info.version}, ${info.backend}, ${info.platform}`);
+    s?.pageLog(`Worker ${this.workerName(peer)}: chaarfm-worker ${info.version}, ${info.backend}, ${info.platform}`);
   }
 
   progress(peer: WorkerPeer, jobId: string, stage: string, fraction: number): void {
@@ -290,11 +212,25 @@ export class Scheduler {
     peer.job.stage = stage;
     peer.job.fraction = fraction;
     const s = this.sessionOf(peer);
-    if (s && s.uis.size) this.broadcast(s, { type: 'progress', job_id: jobId, label: peer.job.label, worker: this.workerName(peer), stage, fraction });
+    if (s && s.uis.size) s.broadcast({ type: 'progress', job_id: jobId, label: peer.job.label, worker: this.workerName(peer), stage, fraction });
   }
 
-  /** The socket closed: its job goes back to the front of the queue for another worker. */
-  async workerClosed(peer: WorkerPeer, why: string): Promise<void> {
+  /**
+   * Hook: the worker says the job it holds failed on the source's limits (YouTube's bot check,
+   * HTTP 429), not on its track; the `failed` result that follows is requeued without counting
+   * an attempt against `--retries`.
+   */
+  sourceLimitedNote(peer: WorkerPeer, jobId: string): void {
+    if (peer.job?.id === jobId) this.sourceLimited.set(peer, jobId);
+  }
+
+  /**
+   * The socket closed: its job goes back to the front of the queue for another worker. An
+   * abnormal close (no close frame, as when the worker process crashed or was killed for its
+   * memory) counts a drop of that job; after `drops` of them the job fails with that reason.
+   * A clean close (the worker stopping) does not count.
+   */
+  async workerClosed(peer: WorkerPeer, why: string, abnormal = true): Promise<void> {
     const s = this.sessionOf(peer);
     if (!s) return;
     await s.run(async () => {
@@ -305,87 +241,86 @@ export class Scheduler {
       peer.job = null;
       this.log.info('worker disconnected', { code: s.code, worker: peer.id, why, workers: s.workers.size });
       if (job && !this.closing) {
-        await this.store.requeueFront(job.id, peer.token);
-        this.log.info('job back to the front of the queue', { job: job.id, label: job.label, worker: peer.id });
-        this.pageLog(s, `Worker ${this.workerName(peer)} left during "${job.label}"; it goes back to the front of the queue`, 'warning');
-      } else this.pageLog(s, `Worker ${this.workerName(peer)} disconnected (${s.workers.size} left)`);
-      this.broadcast(s, this.stateMessage(s, 'info'));
-      if (!this.closing) await this.dispatch(s);
+        const error = `Lost ${this.drops} worker(s) while running it (the track may crash the worker or exhaust its memory); the last closed with ${why}`;
+        const outcome = abnormal ? await this.store.dropHeld(job.id, peer.token, this.drops, error, Date.now()) : (await this.store.requeueFront(job.id, peer.token)) ? 'queued' : 'not-active';
+        if (outcome === 'failed') {
+          this.log.warn('job failed', { job: job.id, label: job.label, error, drops: this.drops });
+          s.pageLog(`Failed: ${job.label}: ${error}`, 'error');
+        } else {
+          this.log.info('job back to the front of the queue', { job: job.id, label: job.label, worker: peer.id, counted: abnormal });
+          s.pageLog(`Worker ${this.workerName(peer)} left during "${job.label}"; it goes back to the front of the queue`, 'warning');
+        }
+      } else s.pageLog(`Worker ${this.workerName(peer)} disconnected (${s.workers.size} left)`);
+      s.broadcast(s.stateMessage('info'));
+      if (!this.closing) {
+        await this.dispatch(s);
+        await this.maybeComplete(s);
+      }
     });
+    this.release(s);
   }
 
-  /** A result frame from `peer`. Refused (logged, nothing stored) unless `peer` holds that job. */
+  /**
+   * A result frame from `peer`. Refused (logged, nothing stored) unless `peer` holds that job
+   * when it arrives. Valid download results take the one completion path, the group commit
+   * (flushHot); failures, invalid results and genre results are handled one by one.
+   */
   async result(peer: WorkerPeer, r: ResultFrame): Promise<void> {
     const s = this.sessionOf(peer);
     if (!s) return;
-    if (r.status === 'success' && peer.job?.id === r.jobId && peer.job.kind === 'download') {
+    const held = peer.job?.id === r.jobId ? peer.job : null;
+    if (r.status === 'success' && held?.kind === 'download') {
       const d = checkDownloadData(r.data);
-      if (!(d instanceof Error)) {
-        // The hot path: valid results are stored, and their sockets' next jobs claimed, in
-        // group commits (one transaction for all that arrived while the last one ran).
+      if (d instanceof Error) r = { jobId: r.jobId, status: 'invalid', reason: d.message };
+      else {
+        // Results that arrive while a commit runs share the next one, with their sockets' next jobs.
         s.hot.push({ peer, jobId: r.jobId, data: d, at: Date.now() });
         s.hotFlush ??= s.run(() => this.flushHot(s));
         return s.hotFlush;
       }
     }
+    const frame = r;
     await s.run(async () => {
       const job = peer.job;
-      if (!job || job.id !== r.jobId) {
-        this.log.warn('refused a result for a job this socket does not hold', { worker: peer.id, job: r.jobId.slice(0, 80), holds: job?.id ?? null });
+      if (!held || job !== held) {
+        this.log.warn(LogEvent.refusedResultNotHeld, { worker: peer.id, job: frame.jobId.slice(0, 80), holds: job?.id ?? null });
         return;
       }
       this.clearLease(peer);
       peer.job = null;
       const now = Date.now();
-      const ms = now - job.startedAt;
-      const who = this.workerName(peer);
       let failure: string | null = null;
-      if (r.status === 'failed') failure = r.error;
-      else if (r.status === 'invalid') failure = `Invalid result: ${r.reason}`;
-      else if (job.kind === 'download') {
-        const d = checkDownloadData(r.data);
-        if (d instanceof Error) failure = `Invalid result: ${d.message}`;
-        else {
-          const input = { ...d, worker: peer.info?.name || peer.id, finishedAt: now };
-          let stored: boolean;
-          if (s.status === 'running' && !this.closing) {
-            // The hot path: store this result and claim this socket's next job in one commit.
-            const t = Date.now();
-            const out = await this.store.completeAndClaim(job.id, peer.token, input, { code: s.code, claim: this.claimOf(peer), now: t, leaseUntil: t + this.leaseMs });
-            stored = out.stored;
-            if (out.next) this.assign(s, peer, out.next, t);
-          } else stored = await this.store.completeDownload(job.id, peer.token, input);
-          if (stored) {
-            peer.done++;
-            this.log.info('result stored', { job: job.id, label: `${d.artist} - ${d.title}`, worker: peer.id, ms });
-            this.pageLog(s, `Done: ${d.artist} - ${d.title} (${who}, ${(ms / 1000).toFixed(1)} s)`, 'success');
-          } else this.log.warn('dropped a result: its job was taken back from this socket', { worker: peer.id, job: job.id });
-        }
-      } else {
-        const urls = checkGenreData(r.data);
+      if (frame.status === 'failed') failure = frame.error;
+      else if (frame.status === 'invalid') failure = `Invalid result: ${frame.reason}`;
+      else {
+        const urls = checkGenreData(frame.data);
         if (urls instanceof Error) failure = `Invalid result: ${urls.message}`;
         else {
           const row = await this.store.getJob(job.id);
-          const tracks = urls.map((u) => toNewJob(urlTrack(u)));
-          const added = await this.store.completeGenre(job.id, peer.token, tracks, row?.requestedCount ?? null, now);
+          const added = await this.store.completeGenre(job.id, peer.token, urls.map((u) => toNewJob(urlTrack(u))), row?.requestedCount ?? null, now);
           if (added) {
             peer.done++;
             const genre = (row?.payload as GenrePayload | undefined)?.genre ?? '';
             this.log.info('genre fetched', { job: job.id, genre, returned: urls.length, queued: added.added, duplicates: added.duplicates });
-            this.pageLog(s, `Genre "${genre}": ${urls.length} tracks found, ${added.added} queued (${added.duplicates} already known)`, 'success');
+            s.pageLog(`Genre "${genre}": ${urls.length} tracks found, ${added.added} queued (${added.duplicates} already known)`, 'success');
           }
         }
       }
-      if (failure !== null) {
+      const notCounted = frame.status === 'failed' && this.sourceLimited.get(peer) === job.id;
+      this.sourceLimited.delete(peer);
+      if (failure !== null && notCounted && (await this.store.requeueFront(job.id, peer.token))) {
+        this.log.info('job met the source\'s limits on its worker; queued again, not counted as an attempt', { job: job.id, label: job.label, error: failure });
+        s.pageLog(`${job.label}: ${failure}; the source limits ${this.workerName(peer)}, so it is queued again (not counted as an attempt)`, 'warning');
+      } else if (failure !== null) {
         peer.failed++;
-        if (r.status !== 'failed') this.log.warn('refused a result, nothing stored', { worker: peer.id, job: job.id, reason: failure });
+        if (frame.status !== 'failed') this.log.warn(LogEvent.refusedResult, { worker: peer.id, job: job.id, reason: failure });
         const outcome = await this.store.failAttempt(job.id, peer.token, failure, this.retries, now, false);
         if (outcome === 'failed') {
           this.log.warn('job failed', { job: job.id, label: job.label, error: failure, attempts: this.retries });
-          this.pageLog(s, `Failed: ${job.label}: ${failure}`, 'error');
+          s.pageLog(`Failed: ${job.label}: ${failure}`, 'error');
         } else if (outcome === 'queued') {
           this.log.info('job attempt failed, queued again', { job: job.id, label: job.label, error: failure });
-          this.pageLog(s, `Attempt failed for ${job.label} (${failure}); queued again`, 'warning');
+          s.pageLog(`Attempt failed for ${job.label} (${failure}); queued again`, 'warning');
         }
       }
       await this.dispatch(s);
@@ -393,6 +328,7 @@ export class Scheduler {
     });
   }
 
+  /** Store the waiting valid results and claim their sockets' next jobs, in one transaction. */
   private async flushHot(s: SessionRuntime): Promise<void> {
     s.hotFlush = null;
     const items = s.hot.splice(0);
@@ -400,7 +336,7 @@ export class Scheduler {
     for (const it of items) {
       const job = it.peer.job;
       if (!job || job.id !== it.jobId) {
-        this.log.warn('refused a result for a job this socket does not hold', { worker: it.peer.id, job: it.jobId.slice(0, 80), holds: job?.id ?? null });
+        this.log.warn(LogEvent.refusedResultNotHeld, { worker: it.peer.id, job: it.jobId.slice(0, 80), holds: job?.id ?? null });
         continue;
       }
       this.clearLease(it.peer);
@@ -425,8 +361,8 @@ export class Scheduler {
       if (!o.stored) return void this.log.warn('dropped a result: its job was taken back from this socket', { worker: peer.id, job: job.id });
       peer.done++;
       const ms = it.at - job.startedAt;
-      this.log.info('result stored', { job: job.id, label: `${d.artist} - ${d.title}`, worker: peer.id, ms });
-      if (s.uis.size) this.pageLog(s, `Done: ${d.artist} - ${d.title} (${this.workerName(peer)}, ${(ms / 1000).toFixed(1)} s)`, 'success');
+      this.log.info(LogEvent.resultStored, { job: job.id, label: `${d.artist} - ${d.title}`, worker: peer.id, ms });
+      if (s.uis.size) s.pageLog(`Done: ${d.artist} - ${d.title} (${this.workerName(peer)}, ${(ms / 1000).toFixed(1)} s)`, 'success');
     });
     await this.maybeComplete(s);
   }
@@ -444,8 +380,8 @@ export class Scheduler {
       peer.leaseTimer = null;
       const error = `No result within the ${formatMs(this.leaseMs)} lease (worker ${this.workerName(peer)})`;
       const outcome = await this.store.failAttempt(job.id, peer.token, error, this.retries, Date.now(), true);
-      this.log.warn('job lease expired', { job: job.id, label: job.label, worker: peer.id, outcome });
-      this.pageLog(s, `${job.label}: ${error}; ${outcome === 'failed' ? 'failed' : 'back to the front of the queue'}`, 'warning');
+      this.log.warn(LogEvent.jobLeaseExpired, { job: job.id, label: job.label, worker: peer.id, outcome });
+      s.pageLog(`${job.label}: ${error}; ${outcome === 'failed' ? 'failed' : 'back to the front of the queue'}`, 'warning');
       // The worker is stuck on it: drop its socket (it reconnects and starts fresh). Marked
       // closed now, so the dispatch below does not hand a job (the same one, back at the front)
       // to this closing socket, where it would sit until the close completes (up to 30 s).
@@ -477,7 +413,7 @@ export class Scheduler {
     peer.job = { id: job.id, kind: job.kind, label: job.label, startedAt: now, stage: null, fraction: null };
     peer.leaseTimer = setTimeout(() => void this.leaseExpired(s, peer, job.id).catch((e) => this.internal(e)), this.leaseMs);
     peer.leaseTimer.unref?.();
-    this.log.debug('job sent', { job: job.id, worker: peer.id });
+    this.log.debug(LogEvent.jobSent, { job: job.id, worker: peer.id });
     peer.link.send({ type: 'job', job_id: job.id, payload: wirePayload(job) });
   }
 
@@ -499,11 +435,13 @@ export class Scheduler {
   /** A page's start/pause/resume/stop (the same shapes over the API). */
   async control(row: SessionRow, msg: ControlMessage): Promise<ControlOutcome> {
     const s = this.runtime(row);
-    return s.run(async () => {
-      const out = await this.controlLocked(s, msg);
-      if (!out.ok) this.pageLog(s, out.message, 'warning');
-      return out;
+    const out = await s.run(async () => {
+      const o = await this.controlLocked(s, msg);
+      if (!o.ok) s.pageLog(o.message, 'warning');
+      return o;
     });
+    this.release(s);
+    return out;
   }
 
   private async controlLocked(s: SessionRuntime, msg: ControlMessage): Promise<ControlOutcome> {
@@ -532,9 +470,8 @@ export class Scheduler {
   }
 
   private async start(s: SessionRuntime, msg: ControlMessage): Promise<ControlOutcome> {
-    const mode = msg.mode ?? 'queue';
     const c = await this.store.counts(s.code);
-    if (mode === 'queue') {
+    if ((msg.mode ?? 'queue') === 'queue') {
       if (c.queued === 0) return { ok: false, message: 'Nothing queued to start' };
       await this.setStatus(s, 'running', `Running: ${c.queued} job(s) queued`);
       await this.dispatch(s);
@@ -542,36 +479,10 @@ export class Scheduler {
     }
     if (c.queued + c.active > 0 && (s.status === 'running' || s.status === 'paused'))
       return { ok: false, message: `Jobs are still active (${c.active} running, ${c.queued} queued): wait, or stop first` };
-    let jobs: NewJob[];
-    let invalid: ControlOutcome['invalid'] = [];
-    if (mode === 'single') {
-      const u = typeof msg.youtubeUrl === 'string' ? msg.youtubeUrl.trim() : '';
-      const p = parseTracks(u);
-      if (!u || p.tracks.length !== 1 || !p.tracks[0].payload.youtube_url)
-        return { ok: false, message: `Expected an http(s) URL for youtubeUrl but received ${JSON.stringify(u.slice(0, 80))}` };
-      jobs = [toNewJob(p.tracks[0])];
-    } else if (mode === 'genre') {
-      const genre = typeof msg.genre === 'string' ? msg.genre.trim().slice(0, 100) : '';
-      if (!genre) return { ok: false, message: 'Expected a genre name for genre' };
-      let count: number | null = null;
-      if (msg.useMax !== true && msg.requestedCount !== undefined && msg.requestedCount !== null) {
-        // no Number() of an object: one whose toString is not a function makes it throw
-        const n = typeof msg.requestedCount === 'object' ? NaN : Number(msg.requestedCount);
-        if (!Number.isInteger(n) || n < 1 || n > 10000)
-          return { ok: false, message: `Expected an integer from 1 to 10000 for requestedCount but received ${preview(msg.requestedCount)}` };
-        count = n;
-      }
-      const payload: GenrePayload = { job_type: 'fetch_genre', genre, limit: count, quality_config: null };
-      jobs = [{ kind: 'fetch_genre', payload, dedupeKey: null, label: `genre: ${genre}`, requestedCount: count }];
-    } else if (mode === 'tracks') {
-      const text = Array.isArray(msg.lines) ? msg.lines.filter((l) => typeof l === 'string').join('\n') : typeof msg.text === 'string' ? msg.text : '';
-      const p = parseTracks(text);
-      invalid = p.invalid;
-      if (!p.tracks.length) return { ok: false, message: 'No tracks in the input (one URL or "Artist - Title" per line)', invalid };
-      jobs = p.tracks.map(toNewJob);
-    } else if (mode === 'lastfm') {
-      return { ok: false, message: 'Last.fm import is not available on this coordinator: paste the tracks or upload a file instead' };
-    } else return { ok: false, message: `Unknown start mode ${preview(mode)}` };
+    const asked = jobsForStart(msg);
+    if ('refused' in asked) return asked.refused;
+    const { jobs, invalid } = asked;
+    await this.persist(s);
     const r = await this.store.addJobs(s.code, jobs);
     if (r.added === 0) return { ok: false, message: `Nothing new to queue (${r.duplicates} duplicate(s))`, added: 0, duplicates: r.duplicates, invalid };
     await this.setStatus(s, 'running', `Running: ${r.added} job(s) queued${r.duplicates ? `, ${r.duplicates} duplicate(s) skipped` : ''}`);
@@ -582,51 +493,22 @@ export class Scheduler {
   /** Queue tracks (API); with `start` an idle, complete or stopped session starts running. */
   async enqueue(row: SessionRow, tracks: TrackInput[], start = true): Promise<{ added: number; duplicates: number }> {
     const s = this.runtime(row);
-    return s.run(async () => {
+    const out = await s.run(async () => {
+      if (tracks.length) await this.persist(s);
       const r = await this.store.addJobs(s.code, tracks.map(toNewJob));
       this.log.info('tracks queued', { code: s.code, added: r.added, duplicates: r.duplicates });
-      if (r.added) this.pageLog(s, `${r.added} track(s) queued${r.duplicates ? `, ${r.duplicates} duplicate(s) skipped` : ''}`);
-      if (start && r.added && s.status !== 'running' && s.status !== 'paused')
-        await this.setStatus(s, 'running', `Running: ${r.added} job(s) queued`);
+      if (r.added) s.pageLog(`${r.added} track(s) queued${r.duplicates ? `, ${r.duplicates} duplicate(s) skipped` : ''}`);
+      if (start && r.added && s.status !== 'running' && s.status !== 'paused') await this.setStatus(s, 'running', `Running: ${r.added} job(s) queued`);
       await this.dispatch(s);
       return { added: r.added, duplicates: r.duplicates };
     });
+    this.release(s);
+    return out;
   }
 
   async status(row: SessionRow): Promise<SessionStatusReport> {
-    const s = this.runtime(row);
-    const now = Date.now();
-    const queue = await this.store.counts(s.code);
-    const window = Math.max(10_000, Math.min(THROUGHPUT_WINDOW_MS, now - s.runningSince));
-    const recent = await this.store.doneSince(s.code, now - window);
-    const perMin = (recent / window) * 60_000;
-    const left = queue.queued + queue.active;
-    const workers: WorkerStatus[] = [...s.workers.values()].map((p) => ({
-      id: p.id,
-      name: p.info?.name || p.id,
-      version: p.info?.version || null,
-      backend: p.info?.backend || null,
-      platform: p.info?.platform || null,
-      remote: p.link.remote,
-      connected_at: new Date(p.connectedAt).toISOString(),
-      state: p.job ? 'busy' : 'idle',
-      job: p.job
-        ? { id: p.job.id, label: p.job.label, kind: p.job.kind, running_s: Math.round((now - p.job.startedAt) / 100) / 10, stage: p.job.stage, fraction: p.job.fraction }
-        : null,
-      done: p.done,
-      failed: p.failed,
-    }));
-    return {
-      code: s.code,
-      status: s.status,
-      message: s.message,
-      expires_at: new Date(row.expiresAt).toISOString(),
-      worker_count: s.workers.size,
-      workers,
-      queue,
-      throughput_per_min: Math.round(perMin * 100) / 100,
-      eta_s: left === 0 ? 0 : perMin > 0 ? Math.round((left / perMin) * 60) : null,
-    };
+    const s = this.sessions.get(row.code) ?? new SessionRuntime(row.code, row);
+    return sessionStatus(s, row, this.store);
   }
 
   /**
@@ -653,11 +535,10 @@ export class Scheduler {
   }
 
   async tick(staleMs: number): Promise<void> {
-    const now = Date.now();
-    await this.store.heartbeat(this.owner, now);
-    const n = await this.store.recoverActive(now, staleMs);
+    await this.store.heartbeat(this.owner, Date.now());
+    const n = await this.recover(staleMs);
     if (n) this.log.warn(`${n} job(s) held by a coordinator process that stopped went back to the front of the queue`);
-    for (const s of this.sessions.values()) {
+    for (const s of [...this.sessions.values()]) {
       if (!s.workers.size && !s.uis.size) continue;
       await s.run(async () => {
         const row = await this.store.getSession(s.code);
@@ -665,7 +546,7 @@ export class Scheduler {
           s.status = row.status;
           s.message = row.message;
           if (row.status === 'running') s.runningSince = Date.now();
-          this.broadcast(s, this.stateMessage(s, 'info'));
+          s.broadcast(s.stateMessage('info'));
         }
         await this.dispatch(s);
       });
@@ -692,10 +573,6 @@ export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 120_000) return `${Math.round(ms / 100) / 10} s`;
   return `${Math.round(ms / 6000) / 10} min`;
-}
-
-export function toNewJob(t: TrackInput): NewJob {
-  return { kind: 'download', payload: t.payload, dedupeKey: t.dedupeKey, label: t.label };
 }
 
 /** The payload as the wire carries it (download payloads with table_name, as the Python server sends). */

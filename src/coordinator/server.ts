@@ -10,8 +10,10 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { LEASE_HEADER } from '../protocol/lease.js';
 import { MAX_FRAME_BYTES } from '../protocol/messages.js';
-import { handleHttp, remoteOf } from './api.js';
+import { handleHttp } from './api.js';
+import { clientAddress, trustedProxies } from './client-address.js';
 import { FailureLimiter } from './rate-limit.js';
 import { Scheduler } from './scheduler.js';
 import type { Store } from './store.js';
@@ -34,13 +36,20 @@ export interface CoordinatorOptions {
   leaseMs?: number;
   /** Failed attempts after which a job is failed (default 3). */
   retries?: number;
+  /** Worker sockets lost (closed without a goodbye) while holding one job after which it is failed (default 3). */
+  drops?: number;
   /** Any code opens a session (the original server's behaviour). */
   acceptAnyCode?: boolean;
   /** Lifetime of a new pairing code (default 30 days). */
   codeTtlMs?: number;
   /** WebSocket ping interval; a socket without a pong by the next ping is dropped (default 30 s, 0 = off). */
   heartbeatMs?: number;
-  /** Refused attempts (unknown codes) allowed per address per window (default 20 per minute). */
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges), for the rate
+   * limits and the logs; without them the header is ignored and the peer is the client.
+   */
+  trustProxy?: string[];
+  /** Refused attempts (unknown codes) allowed per client (IPv4 address, IPv6 /64) per window (default 20 per minute). */
   rateLimit?: { max: number; windowMs: number };
   /** Shared stores: how often to poll the store and send the heartbeat (default 1 s). */
   tickMs?: number;
@@ -94,16 +103,17 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const log = options.logger ?? silentLogger;
   const ownStore = !options.store;
   const store = options.store ?? (await openStore(options.db ?? 'chaarfm-coordinator.db'));
-  const recovered = await store.recoverActive(Date.now(), options.staleMs ?? 20_000);
-  if (recovered) log.info(`${recovered} job(s) in flight when the last run ended went back to the front of the queue`);
   const scheduler = new Scheduler({
     store,
     leaseMs: options.leaseMs,
     retries: options.retries,
+    drops: options.drops,
     acceptAnyCode: options.acceptAnyCode,
     codeTtlMs: options.codeTtlMs,
     log,
   });
+  const recovered = await scheduler.recover(options.staleMs ?? 20_000);
+  if (recovered) log.info(`${recovered} job(s) in flight when the last run ended went back to the front of the queue`);
   if (store.shared) {
     await scheduler.tick(options.staleMs ?? 20_000);
     scheduler.startTicking(options.tickMs ?? 1000, options.staleMs ?? 20_000);
@@ -111,9 +121,12 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const limiter = new FailureLimiter(options.rateLimit?.max ?? 20, options.rateLimit?.windowMs ?? 60_000);
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   const createLimiter = new FailureLimiter(options.codesPerMinute ?? 30, 60_000);
-  const ctx = { scheduler, store, limiter, createLimiter, log };
+  const remoteOf = clientAddress(options.trustProxy?.length ? trustedProxies(options.trustProxy) : null);
+  const ctx = { scheduler, store, limiter, createLimiter, log, remoteOf };
   const http: Server = createServer((req, res) => void handleHttp(req, res, ctx));
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? MAX_FRAME_BYTES, perMessageDeflate: false });
+  // The lease in the upgrade response, outside the frames of the wire contract (protocol/lease.ts).
+  wss.on('headers', (headers) => headers.push(`${LEASE_HEADER}: ${scheduler.leaseMs}`));
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
@@ -134,9 +147,13 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     scheduler
       .resolve(raw)
       .then((r) => {
+        // decided now, against the count now: parallel attempts cannot all pass the check above
+        if (!limiter.settle(remote, !r.ok)) {
+          log.debug('refused a socket: too many unknown codes from this address', { remote });
+          return refuseUpgrade(socket, 429, 'Too Many Requests');
+        }
         wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
           if (!r.ok) {
-            limiter.hit(remote);
             log.warn(`refused a ${role} socket: ${r.why} pairing code`, { remote, code: raw.slice(0, 40) });
             ws.close(r.why === 'expired' ? 4410 : 4404, r.why === 'expired' ? 'pairing code expired' : 'unknown pairing code');
             return;

@@ -1,400 +1,155 @@
 // SPDX-License-Identifier: MIT
 /**
- * The embedded store: one SQLite file through better-sqlite3, in WAL mode. Each change is one
- * transaction committed before the coordinator answers or sends anything that depends on it,
- * so a `kill -9` loses no queued job and no stored result (WAL with synchronous=NORMAL is
- * durable against a process crash; only a power cut can lose the last commits).
+ * The embedded store: one SQLite file through Node's built-in `node:sqlite` (no native module
+ * to install), in WAL mode. Each change is one transaction committed before the coordinator
+ * answers or sends anything that depends on it, so a `kill -9` loses no queued job and no
+ * stored result (WAL with synchronous=NORMAL is durable against a process crash; only a power
+ * cut can lose the last commits). One process owns the file: statements and transactions run
+ * one after another, and queue positions come from counters kept here.
  */
-import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type BetterSqlite3 from 'better-sqlite3';
-import {
-  emptyCounts,
-  type AddJobsResult,
-  type Claim,
-  type CompleteItem,
-  type NextClaim,
-  type JobCounts,
-  type JobRow,
-  type JobState,
-  type NewJob,
-  type ResultInput,
-  type ResultRow,
-  type SessionRow,
-  type SessionStatus,
-  type Store,
-} from './store.js';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { INDEXES, SqlStore, addMissingColumns, schema, type Dialect, type Param, type Rec, type Sql } from './store-sql.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sessions (
-  code TEXT PRIMARY KEY,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  message TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY,
-  code TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  dedupe_key TEXT,
-  label TEXT NOT NULL,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT,
-  worker TEXT,
-  claim TEXT,
-  requested_count INTEGER,
-  created_at INTEGER NOT NULL,
-  started_at INTEGER,
-  finished_at INTEGER,
-  lease_until INTEGER
-);
-CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (code, state, seq);
-CREATE INDEX IF NOT EXISTS jobs_dedupe ON jobs (code, dedupe_key);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
-CREATE TABLE IF NOT EXISTS results (
-  n INTEGER PRIMARY KEY AUTOINCREMENT,
-  job_id TEXT NOT NULL UNIQUE,
-  code TEXT NOT NULL,
-  artist TEXT NOT NULL,
-  title TEXT NOT NULL,
-  youtube_id TEXT NOT NULL,
-  source_url TEXT,
-  vector BLOB NOT NULL,
-  worker TEXT NOT NULL,
-  queued_at INTEGER NOT NULL,
-  started_at INTEGER NOT NULL,
-  finished_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS results_code ON results (code, n);
-CREATE INDEX IF NOT EXISTS results_finished ON results (code, finished_at);
-`;
+type SqliteModule = typeof import('node:sqlite');
 
-interface JobRecord {
-  id: string;
-  code: string;
-  kind: string;
-  payload: string;
-  label: string;
-  state: string;
-  attempts: number;
-  last_error: string | null;
-  worker: string | null;
-  requested_count: number | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  lease_until: number | null;
-}
-
-interface ResultRecord {
-  job_id: string;
-  code: string;
-  artist: string;
-  title: string;
-  youtube_id: string;
-  source_url: string | null;
-  vector: Buffer;
-  worker: string;
-  queued_at: number;
-  started_at: number;
-  finished_at: number;
-}
-
-function toJob(r: JobRecord): JobRow {
-  return {
-    id: r.id,
-    code: r.code,
-    kind: r.kind as JobRow['kind'],
-    payload: JSON.parse(r.payload) as JobRow['payload'],
-    label: r.label,
-    state: r.state as JobState,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    worker: r.worker,
-    requestedCount: r.requested_count,
-    createdAt: r.created_at,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    leaseUntil: r.lease_until,
-  };
-}
-
-function toResult(r: ResultRecord): ResultRow {
-  const copy = Buffer.from(r.vector);
-  return {
-    jobId: r.job_id,
-    code: r.code,
-    artist: r.artist,
-    title: r.title,
-    youtubeId: r.youtube_id,
-    sourceUrl: r.source_url,
-    vector: new Float32Array(copy.buffer, copy.byteOffset, copy.length / 4),
-    worker: r.worker,
-    queuedAt: r.queued_at,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-  };
-}
-
-function vectorBlob(v: Float32Array): Buffer {
-  const b = Buffer.alloc(v.length * 4);
-  for (let i = 0; i < v.length; i++) b.writeFloatLE(v[i], i * 4);
-  return b;
-}
-
-type Database = BetterSqlite3.Database;
-
-/** Load better-sqlite3 lazily, with a message that says how to fix a missing native build. */
-function loadDriver(): typeof BetterSqlite3 {
-  const require = createRequire(import.meta.url);
+/**
+ * Run `fn` (synchronous) with node:sqlite's ExperimentalWarning held back (Node 22 prints it
+ * when the module loads): only a warning of that type that names SQLite, only during `fn`;
+ * every other warning, and that one at any other time, still reaches the process.
+ */
+export function withoutSqliteWarning<T>(fn: () => T): T {
+  const emit = process.emitWarning;
+  process.emitWarning = function (this: unknown, warning: string | Error, ...rest: unknown[]) {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if ((type === 'ExperimentalWarning' || (warning instanceof Error && warning.name === 'ExperimentalWarning')) && /SQLite/i.test(text)) return;
+    return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  } as typeof process.emitWarning;
   try {
-    return require('better-sqlite3') as typeof BetterSqlite3;
+    return fn();
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+/** `node:sqlite`, loaded without its ExperimentalWarning, with a clear error on a Node without it. */
+export function loadSqlite(): SqliteModule {
+  try {
+    return withoutSqliteWarning(() => createRequire(import.meta.url)('node:sqlite') as SqliteModule);
   } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
     const err = new Error(
-      `The SQLite store needs the better-sqlite3 package, which did not load (${why}). ` +
-        'Reinstall it with `npm rebuild better-sqlite3` (it builds from source with node-gyp when no prebuilt binary downloads).',
+      `The SQLite store needs node:sqlite, built into Node 22.13 and newer (22.5 to 22.12 only with --experimental-sqlite); this is Node ${process.versions.node} (${e instanceof Error ? e.message.split('\n')[0] : String(e)}). Use a newer Node, or --db postgres://...`,
     );
     err.name = 'ExpectedError';
     throw err;
   }
 }
 
-export class SqliteStore implements Store {
+class SqliteDialect implements Dialect {
   readonly kind = 'sqlite' as const;
   readonly shared = false;
-  private readonly db: Database;
+  readonly types = { int: 'INTEGER', blob: 'BLOB', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
+  private readonly statements = new Map<string, StatementSync>();
+  private chain: Promise<unknown> = Promise.resolve();
   private minSeq: number;
   private maxSeq: number;
-  private readonly st;
+  private open = true;
 
-  constructor(path: string) {
-    const Driver = loadDriver();
-    this.db = new Driver(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    this.db.exec(SCHEMA);
-    const mm = this.db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM jobs').get() as { lo: number | null; hi: number | null };
-    this.minSeq = mm.lo ?? 0;
-    this.maxSeq = mm.hi ?? 0;
-    const db = this.db;
-    this.st = {
-      insertSession: db.prepare('INSERT INTO sessions (code, created_at, expires_at, status, message) VALUES (?, ?, ?, ?, ?)'),
-      getSession: db.prepare('SELECT code, created_at, expires_at, status, message FROM sessions WHERE code = ?'),
-      setStatus: db.prepare('UPDATE sessions SET status = ?, message = ? WHERE code = ?'),
-      findDup: db.prepare('SELECT id, state FROM jobs WHERE code = ? AND dedupe_key = ? ORDER BY seq DESC LIMIT 1'),
-      revive: db.prepare("UPDATE jobs SET state = 'queued', seq = ?, attempts = 0, last_error = NULL, worker = NULL, started_at = NULL, finished_at = NULL, lease_until = NULL WHERE id = ?"),
-      insertJob: db.prepare(
-        "INSERT INTO jobs (id, code, seq, kind, payload, dedupe_key, label, state, requested_count, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
-      ),
-      front: db.prepare("SELECT * FROM jobs WHERE code = ? AND state = 'queued' ORDER BY seq LIMIT 1"),
-      claim: db.prepare("UPDATE jobs SET state = 'active', worker = ?, claim = ?, started_at = ?, lease_until = ? WHERE id = ? AND state = 'queued'"),
-      held: db.prepare("SELECT * FROM jobs WHERE id = ? AND state = 'active' AND claim = ?"),
-      getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      requeueFront: db.prepare("UPDATE jobs SET state = 'queued', seq = ?, worker = NULL, claim = NULL, started_at = NULL, lease_until = NULL WHERE id = ? AND state = 'active'"),
-      requeueHeld: db.prepare("UPDATE jobs SET state = 'queued', seq = ?, worker = NULL, claim = NULL, started_at = NULL, lease_until = NULL WHERE id = ? AND state = 'active' AND claim = ?"),
-      failQueued: db.prepare("UPDATE jobs SET state = 'queued', seq = ?, attempts = attempts + 1, last_error = ?, worker = NULL, claim = NULL, started_at = NULL, lease_until = NULL WHERE id = ?"),
-      failFinal: db.prepare("UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = ?, finished_at = ?, lease_until = NULL WHERE id = ?"),
-      markDone: db.prepare("UPDATE jobs SET state = 'done', finished_at = ?, lease_until = NULL, claim = NULL WHERE id = ? AND state = 'active'"),
-      insertResult: db.prepare(
-        'INSERT INTO results (job_id, code, artist, title, youtube_id, source_url, vector, worker, queued_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      cancelQueued: db.prepare("UPDATE jobs SET state = 'cancelled' WHERE code = ? AND state = 'queued'"),
-      counts: db.prepare('SELECT state, COUNT(*) AS n FROM jobs WHERE code = ? GROUP BY state'),
-      doneSince: db.prepare('SELECT COUNT(*) AS n FROM results WHERE code = ? AND finished_at >= ?'),
-      activeIds: db.prepare("SELECT id FROM jobs WHERE state = 'active' ORDER BY seq DESC"),
-    };
+  constructor(readonly db: DatabaseSync) {
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec(schema(this.types));
+    const columns = (table: string) => (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+    for (const sql of addMissingColumns(columns)) db.exec(sql);
+    db.exec(INDEXES);
+    const mm = db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM jobs').get() as { lo: number | null; hi: number | null };
+    this.minSeq = Math.min(0, mm.lo ?? 0);
+    this.maxSeq = Math.max(0, mm.hi ?? 0);
   }
 
-  private nextBack(): number {
-    return ++this.maxSeq;
+  private st(sql: string): StatementSync {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
   }
 
-  private nextFront(): number {
-    return --this.minSeq;
+  private direct: Sql = {
+    all: async (sql, params = []) => this.st(sql).all(...(params as Param[] as never[])) as Rec[],
+    run: async (sql, params = []) => Number(this.st(sql).run(...(params as Param[] as never[])).changes),
+  };
+
+  /** One thing at a time: a statement outside a transaction waits for the transaction before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn, fn);
+    this.chain = p.catch(() => undefined);
+    return p;
   }
 
-  async createSession(code: string, expiresAt: number, now: number): Promise<SessionRow> {
-    this.st.insertSession.run(code, now, expiresAt, 'idle', '');
-    return { code, createdAt: now, expiresAt, status: 'idle', message: '' };
+  all(sql: string, params?: Param[]): Promise<Rec[]> {
+    return this.serial(() => this.direct.all(sql, params));
   }
 
-  async getSession(code: string): Promise<SessionRow | null> {
-    const r = this.st.getSession.get(code) as
-      | { code: string; created_at: number; expires_at: number; status: string; message: string }
-      | undefined;
-    return r ? { code: r.code, createdAt: r.created_at, expiresAt: r.expires_at, status: r.status as SessionStatus, message: r.message } : null;
+  run(sql: string, params?: Param[]): Promise<number> {
+    return this.serial(() => this.direct.run(sql, params));
   }
 
-  async setSessionStatus(code: string, status: SessionStatus, message: string): Promise<void> {
-    this.st.setStatus.run(status, message, code);
-  }
-
-  private addJobsSync(code: string, jobs: NewJob[], opts: { front?: boolean; limit?: number; now?: number }): AddJobsResult {
-    const now = opts.now ?? Date.now();
-    const limit = opts.limit ?? Infinity;
-    const out: AddJobsResult = { added: 0, duplicates: 0, ids: [] };
-    // Front insertion keeps the batch's own order: take the seqs in reverse.
-    const list = opts.front ? [...jobs].reverse() : jobs;
-    for (const j of list) {
-      if (out.added >= limit) break;
-      const seq = opts.front ? this.nextFront() : this.nextBack();
-      if (j.dedupeKey !== null) {
-        const d = this.st.findDup.get(code, j.dedupeKey) as { id: string; state: string } | undefined;
-        if (d && (d.state === 'failed' || d.state === 'cancelled')) {
-          this.st.revive.run(seq, d.id);
-          out.added++;
-          out.ids.push(d.id);
-          continue;
+  tx<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const r = await fn(this.direct);
+        this.db.exec('COMMIT');
+        return r;
+      } catch (e) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          /* SQLite rolled it back already */
         }
-        if (d) {
-          out.duplicates++;
-          continue;
-        }
+        throw e; // the positions it took stay unused: gaps keep the order
       }
-      const id = randomUUID();
-      this.st.insertJob.run(id, code, seq, j.kind, JSON.stringify(j.payload), j.dedupeKey, j.label, j.requestedCount ?? null, now);
-      out.added++;
-      out.ids.push(id);
-    }
-    return out;
+    });
   }
 
-  async addJobs(code: string, jobs: NewJob[], opts: { front?: boolean; limit?: number; now?: number } = {}): Promise<AddJobsResult> {
-    return this.db.transaction(() => this.addJobsSync(code, jobs, opts))();
+  seq(front: boolean): { sql: string; params: Param[] } {
+    return { sql: '?', params: [front ? --this.minSeq : ++this.maxSeq] };
   }
 
-  private claimSync(code: string, claim: Claim, now: number, leaseUntil: number): JobRow | null {
-    const r = this.st.front.get(code) as JobRecord | undefined;
-    if (!r) return null;
-    this.st.claim.run(claim.worker, claim.token, now, leaseUntil, r.id);
-    return toJob({ ...r, state: 'active', worker: claim.worker, started_at: now, lease_until: leaseUntil });
+  /** Prepared statements held (one per distinct statement text: a fixed number). */
+  get prepared(): number {
+    return this.statements.size;
   }
 
-  async claimNext(code: string, claim: Claim, now: number, leaseUntil: number): Promise<JobRow | null> {
-    return this.db.transaction(() => this.claimSync(code, claim, now, leaseUntil))();
+  async lockSession(): Promise<void> {
+    // one process, one transaction at a time: nothing to lock
   }
 
-  async getJob(id: string): Promise<JobRow | null> {
-    const r = this.st.getJob.get(id) as JobRecord | undefined;
-    return r ? toJob(r) : null;
-  }
-
-  async requeueFront(id: string, token: string): Promise<boolean> {
-    return this.st.requeueHeld.run(this.nextFront(), id, token).changes === 1;
-  }
-
-  async failAttempt(id: string, token: string, error: string, maxAttempts: number, now: number, front: boolean): Promise<'queued' | 'failed' | 'not-active'> {
-    return this.db.transaction(() => {
-      const r = this.st.held.get(id, token) as JobRecord | undefined;
-      if (!r) return 'not-active' as const;
-      if (r.attempts + 1 >= maxAttempts) {
-        this.st.failFinal.run(error, now, id);
-        return 'failed' as const;
-      }
-      this.st.failQueued.run(front ? this.nextFront() : this.nextBack(), error, id);
-      return 'queued' as const;
-    })();
-  }
-
-  async completeAndClaim(id: string, token: string, result: ResultInput, next: NextClaim): Promise<{ stored: boolean; next: JobRow | null }> {
-    return (await this.completeAndClaimMany([{ id, token, result, next }]))[0];
-  }
-
-  async completeAndClaimMany(items: CompleteItem[]): Promise<{ stored: boolean; next: JobRow | null }[]> {
-    return this.db.transaction(() =>
-      items.map((it) => {
-        const stored = this.completeSync(it.id, it.token, it.result);
-        const next = it.next ? this.claimSync(it.next.code, it.next.claim, it.next.now, it.next.leaseUntil) : null;
-        return { stored, next };
-      }),
-    )();
-  }
-
-  async completeDownload(id: string, token: string, res: ResultInput): Promise<boolean> {
-    return this.db.transaction(() => this.completeSync(id, token, res))();
-  }
-
-  private completeSync(id: string, token: string, res: ResultInput): boolean {
-    {
-      const r = this.st.held.get(id, token) as JobRecord | undefined;
-      if (!r) return false;
-      this.st.markDone.run(res.finishedAt, id);
-      this.st.insertResult.run(
-        id,
-        r.code,
-        res.artist,
-        res.title,
-        res.youtubeId,
-        res.sourceUrl,
-        vectorBlob(res.vector),
-        res.worker,
-        r.created_at,
-        r.started_at ?? res.finishedAt,
-        res.finishedAt,
-      );
-      return true;
-    }
-  }
-
-  async completeGenre(id: string, token: string, tracks: NewJob[], limit: number | null, now: number): Promise<AddJobsResult | null> {
-    return this.db.transaction(() => {
-      const r = this.st.held.get(id, token) as JobRecord | undefined;
-      if (!r) return null;
-      this.st.markDone.run(now, id);
-      return this.addJobsSync(r.code, tracks, { limit: limit ?? undefined, now });
-    })();
-  }
-
-  async cancelQueued(code: string): Promise<number> {
-    return this.st.cancelQueued.run(code).changes;
-  }
-
-  async counts(code: string): Promise<JobCounts> {
-    const c = emptyCounts();
-    for (const r of this.st.counts.all(code) as { state: JobState; n: number }[]) c[r.state] = r.n;
-    return c;
-  }
-
-  async doneSince(code: string, since: number): Promise<number> {
-    return (this.st.doneSince.get(code, since) as { n: number }).n;
-  }
-
-  async listJobs(code: string, opts: { state?: JobState; limit?: number; offset?: number } = {}): Promise<JobRow[]> {
-    const limit = Math.min(opts.limit ?? 1000, 100000);
-    const offset = opts.offset ?? 0;
-    const rows = opts.state
-      ? this.db.prepare('SELECT * FROM jobs WHERE code = ? AND state = ? ORDER BY seq LIMIT ? OFFSET ?').all(code, opts.state, limit, offset)
-      : this.db.prepare('SELECT * FROM jobs WHERE code = ? ORDER BY seq LIMIT ? OFFSET ?').all(code, limit, offset);
-    return (rows as JobRecord[]).map(toJob);
-  }
-
-  async listResults(code: string, opts: { limit?: number; offset?: number } = {}): Promise<ResultRow[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM results WHERE code = ? ORDER BY n LIMIT ? OFFSET ?')
-      .all(code, Math.min(opts.limit ?? 1_000_000, 1_000_000), opts.offset ?? 0) as ResultRecord[];
-    return rows.map(toResult);
-  }
-
-  async heartbeat(): Promise<void> {}
-
-  /** One process owns a SQLite file: at start-up every active job was orphaned by the last one. */
-  async recoverActive(): Promise<number> {
-    return this.db.transaction(() => {
-      // Highest seq first, each to the new front, so their relative order is kept.
-      const ids = this.st.activeIds.all() as { id: string }[];
-      for (const { id } of ids) this.st.requeueFront.run(this.nextFront(), id);
-      return ids.length;
-    })();
+  lock(): string {
+    return '';
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    await this.chain;
+    if (this.open) this.db.close();
+    this.open = false;
+  }
+}
+
+export class SqliteStore extends SqlStore {
+  private readonly dialect: SqliteDialect;
+
+  /** Open (and create when missing) the SQLite file at `path`, or `:memory:`. */
+  constructor(path: string) {
+    const { DatabaseSync } = loadSqlite();
+    const d = new SqliteDialect(new DatabaseSync(path));
+    super(d);
+    this.dialect = d;
+  }
+
+  /** Prepared statements held: one per statement text, so a fixed number however many jobs pass. */
+  get preparedStatements(): number {
+    return this.dialect.prepared;
   }
 }

@@ -39,8 +39,12 @@ export interface JobRow {
   state: JobState;
   /** Failed attempts so far. */
   attempts: number;
+  /** Sockets that closed while holding this job (a track that kills every worker that takes it). */
+  drops: number;
   lastError: string | null;
   worker: string | null;
+  /** The claim token of the socket that holds it; null unless active. */
+  claim: string | null;
   requestedCount: number | null;
   createdAt: number;
   startedAt: number | null;
@@ -56,6 +60,8 @@ export interface ResultInput {
   vector: Float32Array;
   worker: string;
   finishedAt: number;
+  /** The worker's top MSD tag names, highest first (our workers' extra result field), or null. */
+  tags?: string[] | null;
 }
 
 export interface ResultRow extends ResultInput {
@@ -65,7 +71,26 @@ export interface ResultRow extends ResultInput {
   startedAt: number;
 }
 
+/** One stored vector with what the collection map and similarity search show of it. */
+export interface VectorRow {
+  /** Position in the store's insertion order (ascending across the whole store). */
+  n: number;
+  jobId: string;
+  code: string;
+  artist: string;
+  title: string;
+  tags: string[] | null;
+  vector: Float32Array;
+  finishedAt: number;
+}
+
 export type JobCounts = Record<JobState, number>;
+
+/** A session's results as stored when asked: how many, then page by page in stored order. */
+export interface ResultPages {
+  count: number;
+  pages: AsyncIterable<ResultRow[]>;
+}
 
 export interface AddJobsResult {
   added: number;
@@ -103,6 +128,8 @@ export interface Store {
   /** True when several coordinator processes may share this store (they must poll it). */
   readonly shared: boolean;
   createSession(code: string, expiresAt: number, now: number): Promise<SessionRow>;
+  /** Make the session unless it exists (a code accepted by --accept-any-code, on its first change). */
+  ensureSession(code: string, expiresAt: number, now: number): Promise<void>;
   getSession(code: string): Promise<SessionRow | null>;
   setSessionStatus(code: string, status: SessionStatus, message: string): Promise<void>;
   /**
@@ -125,6 +152,11 @@ export interface Store {
    * or `failed` with this error once attempts reach `maxAttempts`.
    */
   failAttempt(id: string, token: string, error: string, maxAttempts: number, now: number, front: boolean): Promise<'queued' | 'failed' | 'not-active'>;
+  /**
+   * The socket holding an active job closed: back to the front of the queue, or `failed` with
+   * this error once `maxDrops` sockets closed while holding it. Drops are not attempts.
+   */
+  dropHeld(id: string, token: string, maxDrops: number, error: string, now: number): Promise<'queued' | 'failed' | 'not-active'>;
   /** Store the result of an active download job and mark it done, in one transaction. */
   completeDownload(id: string, token: string, result: ResultInput): Promise<boolean>;
   /**
@@ -145,17 +177,26 @@ export interface Store {
   /** Results stored in this session since `since` (for throughput). */
   doneSince(code: string, since: number): Promise<number>;
   listJobs(code: string, opts?: { state?: JobState; limit?: number; offset?: number }): Promise<JobRow[]>;
-  /** Results in the order they were stored. */
+  /** Results in the order they were stored (at most 100,000 a call). */
   listResults(code: string, opts?: { limit?: number; offset?: number }): Promise<ResultRow[]>;
+  /** Every result stored so far, `pageSize` rows at a time (exports stream these). */
+  resultPages(code: string, pageSize?: number): Promise<ResultPages>;
+  /**
+   * Stored vectors in insertion order, those with `n` above `afterN` (default: all), of one
+   * session or (no `code`) of the whole store, at most `limit` (default 100000).
+   */
+  listVectors(opts?: { code?: string; afterN?: number; limit?: number }): Promise<VectorRow[]>;
   /**
    * Active jobs whose coordinator process is gone back to the front of their queues. SQLite
    * (one process): at start-up, every active job. PostgreSQL: jobs whose owner has not sent a
-   * heartbeat for `staleMs`.
+   * heartbeat for `staleMs`. A job whose lease ran out meanwhile counts a failed attempt
+   * (failed once attempts reach `maxAttempts`): leases hold across restarts.
    */
-  recoverActive(now: number, staleMs: number): Promise<number>;
+  recoverActive(now: number, staleMs: number, maxAttempts?: number): Promise<number>;
   /** This process is alive (shared stores only; a no-op for SQLite). */
   heartbeat(owner: string, now: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export const emptyCounts = (): JobCounts => ({ queued: 0, active: 0, done: 0, failed: 0, cancelled: 0 });
+

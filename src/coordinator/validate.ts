@@ -14,6 +14,26 @@ export interface CheckedDownload {
   youtubeId: string;
   sourceUrl: string | null;
   vector: Float32Array;
+  /** Top MSD tag names from our workers' extra `tags` field; null when absent or malformed. */
+  tags: string[] | null;
+}
+
+/** Tag names kept from one result. */
+export const MAX_TAGS = 10;
+
+/**
+ * Our workers' extra `data.tags`: [{name, score}, ...] highest first (plain names accepted too).
+ * An extra field: a malformed one is dropped (null), never a reason to refuse the vector.
+ */
+export function checkTags(v: unknown): string[] | null {
+  if (!Array.isArray(v) || v.length === 0) return null;
+  const names: string[] = [];
+  for (const t of v.slice(0, MAX_TAGS)) {
+    const name = text(isObj(t) ? t.name : t, 60);
+    if (!name) return null;
+    names.push(name);
+  }
+  return names;
 }
 
 export interface WorkerInfo {
@@ -65,7 +85,7 @@ export function checkDownloadData(data: unknown): CheckedDownload | Error {
     sourceUrl = text(data.source_url, 2000);
     if (sourceUrl === null) return new Error(`Expected a string or null for data.source_url but received ${kind(data.source_url)}`);
   }
-  return { artist, title, youtubeId: yid, sourceUrl, vector: out };
+  return { artist, title, youtubeId: yid, sourceUrl, vector: out, tags: checkTags(data.tags) };
 }
 
 /** The URLs of a genre result, each a well-formed http(s) URL. */

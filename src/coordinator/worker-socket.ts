@@ -7,6 +7,7 @@
  * socket is dropped (so its job is requeued).
  */
 import type { WebSocket } from 'ws';
+import { LogEvent } from '../log/events.js';
 import type { Logger } from '../log/logger.js';
 import { preview } from '../util/preview.js';
 import type { ResultFrame, Scheduler, WorkerPeer } from './scheduler.js';
@@ -63,18 +64,18 @@ export async function serveWorkerSocket(
     const p = peer;
     if (!p) return void pending.push([buf, isBinary]);
     const wlog = { worker: p.id, remote };
-    if (isBinary) return void log.warn('ignored a binary frame (the protocol uses text frames)', wlog);
+    if (isBinary) return void log.warn(LogEvent.ignoredBinaryFrame, wlog);
     let m: unknown;
     try {
       m = JSON.parse(buf.toString('utf8'));
     } catch {
-      return void log.warn('ignored a frame that is not JSON', { ...wlog, frame: buf.subarray(0, 80).toString('utf8') });
+      return void log.warn(LogEvent.ignoredNonJsonFrame, { ...wlog, frame: buf.subarray(0, 80).toString('utf8') });
     }
-    if (!isObj(m)) return void log.warn('ignored a frame that is not a JSON object', wlog);
+    if (!isObj(m)) return void log.warn(LogEvent.ignoredNonObjectFrame, wlog);
     switch (m.type) {
       case 'result': {
         const r = readResult(m);
-        if (!r) return void log.warn('ignored a result without a usable job_id', wlog);
+        if (!r) return void log.warn(LogEvent.ignoredResultWithoutJobId, wlog);
         scheduler.result(p, r).catch((e: unknown) => log.error('result handling failed', { ...wlog, error: String(e) }));
         return;
       }
@@ -90,10 +91,13 @@ export async function serveWorkerSocket(
           scheduler.progress(p, m.job_id, typeof m.stage === 'string' ? m.stage.slice(0, 40) : '', f);
         return;
       }
+      case 'rate_limited':
+        if (typeof m.job_id === 'string') scheduler.sourceLimitedNote(p, m.job_id);
+        return;
       case 'pong':
         return;
       default:
-        log.debug('ignored a frame of unknown type', { ...wlog, type: typeof m.type === 'string' ? m.type.slice(0, 40) : preview(m.type) });
+        log.debug(LogEvent.ignoredUnknownFrame, { ...wlog, type: typeof m.type === 'string' ? m.type.slice(0, 40) : preview(m.type) });
     }
   };
 
@@ -102,13 +106,14 @@ export async function serveWorkerSocket(
     onFrame(buf, isBinary);
   });
   ws.on('error', (err: Error & { code?: string }) => {
-    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') log.warn('refused a frame over the size limit; closing the socket', { remote, worker: peer?.id });
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') log.warn(LogEvent.refusedOversizeFrame, { remote, worker: peer?.id });
     else log.warn('worker socket error', { remote, worker: peer?.id, error: err.message });
   });
-  const closedP = new Promise<string>((resolve) =>
+  const closedP = new Promise<{ why: string; clean: boolean }>((resolve) =>
     ws.on('close', (code, reason) => {
       if (heartbeat) clearInterval(heartbeat);
-      resolve(`code ${code}${reason.length ? ` ${reason.toString('utf8').slice(0, 80)}` : ''}`);
+      // 1000/1001: the worker said goodbye; anything else (1006: no close frame at all) is a lost worker
+      resolve({ why: `code ${code}${reason.length ? ` ${reason.toString('utf8').slice(0, 80)}` : ''}`, clean: code === 1000 || code === 1001 });
     }),
   );
 
@@ -120,5 +125,6 @@ export async function serveWorkerSocket(
     close: (code, reason) => ws.close(code, reason),
   });
   for (const [b, bin] of pending.splice(0)) onFrame(b, bin);
-  await scheduler.workerClosed(peer, await closedP);
+  const closed = await closedP;
+  await scheduler.workerClosed(peer, closed.why, !closed.clean);
 }

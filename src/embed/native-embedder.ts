@@ -24,6 +24,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { defaultThreads, ffmpegDecoder, type CreateEmbedderOptions } from './create-embedder.js';
 import type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
 import { openModelFile } from './model-file.js';
+import { checkThreads } from './threads.js';
 import { asBinding, graphToSpec, type Binding, type ModelHandle, type SessionHandle } from './native-binding.js';
 import { AudioTooShortError, abortError, patchSeconds, type DecodeFn } from './wasm-embedder.js';
 
@@ -47,11 +48,7 @@ export class NativeEmbedder implements Embedder {
   private readonly threads: number;
 
   constructor(private readonly opts: NativeEmbedderOptions) {
-    const threads = opts.threads ?? defaultThreads();
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-      throw new TypeError(`Expected an integer from 1 to 64 for threads but received ${threads}`);
-    }
-    this.threads = threads;
+    this.threads = checkThreads(opts.threads ?? defaultThreads());
   }
 
   /** Embeddings in progress. */

@@ -23,6 +23,7 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { NON_FINITE_AUDIO, type Embedder, type EmbedOptions, type EmbedProgress, type EmbedResult } from './embedder.js';
+import { checkThreads } from './threads.js';
 import type { FromThread, ThreadInit, ToThread } from './wasm-embedder-thread.js';
 
 /** Decoded mono PCM at the file's own rate. */
@@ -100,8 +101,10 @@ class PoolThread {
   constructor(init: ThreadInit, onDeath: (t: PoolThread) => void, private readonly warn: (m: string) => void) {
     const copy = new Uint8Array(init.modelBytes); // each thread gets its own copy, transferred
     this.worker = new Worker(new URL('./wasm-embedder-thread.js', import.meta.url), {
-      // a parent started with `--input-type=module -e ...` must not pass --input-type on
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+      // a parent started with `--input-type=module -e ...` must not pass --input-type on; other
+      // parents keep the default inheritance (Node 24's test runner gives its children every
+      // default option in execArgv, per-process ones too, which a Worker given them refuses)
+      execArgv: process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => !a.startsWith('--input-type')) : undefined,
       workerData: { ...init, modelBytes: copy },
       transferList: [copy.buffer as ArrayBuffer],
     });
@@ -199,10 +202,7 @@ export class WasmEmbedder implements Embedder {
 
   /** Starts the threads and waits until each has loaded the model. */
   static async create(opts: WasmEmbedderOptions): Promise<WasmEmbedder> {
-    const threads = opts.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-      throw new TypeError(`Expected an integer from 1 to 64 for threads but received ${threads}`);
-    }
+    const threads = checkThreads(opts.threads ?? 1);
     const e = new WasmEmbedder(opts);
     for (let i = 0; i < threads; i++) e.pool.push(e.spawn());
     try {

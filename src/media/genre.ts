@@ -21,6 +21,7 @@ import type { GenrePayload, GenreResultData, QualityConfig } from '../protocol/m
 import { DOWNLOAD_FAILED, JobError } from '../worker/job-error.js';
 import type { JobContext } from './media.js';
 import { jobRun, jsRuntimeArgs, runYtDlp, ytdlpErrorReason } from './ytdlp-binary.js';
+import type { YtDlpRun } from './ytdlp-media.js';
 
 export type FullQualityConfig = Required<QualityConfig>;
 
@@ -51,6 +52,8 @@ export interface GenreOptions {
   batchSize?: number;
   /** Uniform [0, 1) source for sampling (default Math.random). */
   rng?: () => number;
+  /** How a yt-dlp run is made (ytdlp-media.ts: the YouTube gate, the user's args); default a plain run. */
+  run?: YtDlpRun;
 }
 
 /** How many search results to list. */
@@ -164,10 +167,10 @@ export function watchUrl(id: string): string {
   return `https://www.youtube.com/watch?v=${id}`;
 }
 
-async function flatSearch(bin: string, query: string, js: string[], ctx: JobContext): Promise<Record<string, unknown>[]> {
+async function flatSearch(run: YtDlpRun, query: string, js: string[]): Promise<Record<string, unknown>[]> {
   let out = '';
-  const r = await runYtDlp(bin, ['--ignore-config', '--flat-playlist', '-J', ...js, '--', query], {
-    ...jobRun(ctx),
+  const r = await run(['--ignore-config', '--flat-playlist', '-J', ...js, '--', query], {
+    target: query,
     onStdoutLine: (l) => (out += l + '\n'),
   });
   if (r.code !== 0) throw new JobError(`${DOWNLOAD_FAILED}: genre search failed: ${ytdlpErrorReason(r)}`);
@@ -181,11 +184,11 @@ async function flatSearch(bin: string, query: string, js: string[], ctx: JobCont
   return Array.isArray(entries) ? entries.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null) : [];
 }
 
-async function lookupBatch(bin: string, ids: string[], js: string[], ctx: JobContext): Promise<Map<string, Record<string, unknown>>> {
+async function lookupBatch(run: YtDlpRun, ids: string[], js: string[], ctx: JobContext): Promise<Map<string, Record<string, unknown>>> {
   const found = new Map<string, Record<string, unknown>>();
   const args = ['--ignore-config', '--no-playlist', '-j', '--ignore-errors', '--ignore-no-formats-error', ...js, '--', ...ids.map(watchUrl)];
-  const r = await runYtDlp(bin, args, {
-    ...jobRun(ctx),
+  const r = await run(args, {
+    target: watchUrl(ids[0]),
     onStdoutLine: (l) => {
       if (!l.startsWith('{')) return;
       try {
@@ -204,7 +207,8 @@ export async function fetchGenre(bin: string, payload: GenrePayload, ctx: JobCon
   const cfg = mergeQualityConfig(payload.quality_config);
   const n = searchCount(payload.limit);
   const js = await jsRuntimeArgs(bin);
-  const entries = await flatSearch(bin, `ytsearch${n}:${payload.genre} music playlist`, js, ctx);
+  const run: YtDlpRun = opts.run ?? ((args, o) => runYtDlp(bin, args, { ...jobRun(ctx), onStdoutLine: o.onStdoutLine }));
+  const entries = await flatSearch(run, `ytsearch${n}:${payload.genre} music playlist`, js);
   const flat = new Map<string, Record<string, unknown>>();
   for (const e of entries) if (typeof e.id === 'string' && /^[\w-]+$/.test(e.id) && !flat.has(e.id) && flat.size < n) flat.set(e.id, e);
   ctx.log.info('genre search listed entries', { genre: payload.genre, entries: flat.size });
@@ -219,7 +223,7 @@ export async function fetchGenre(bin: string, payload: GenrePayload, ctx: JobCon
   const worker = async (): Promise<void> => {
     while (next < batches.length) {
       const batch = batches[next++];
-      const infos = await lookupBatch(bin, batch, js, ctx);
+      const infos = await lookupBatch(run, batch, js, ctx);
       for (const id of batch) {
         const full = infos.get(id);
         const t = full ? trackFromInfo({ ...flat.get(id), ...full }) : null;

@@ -22,6 +22,8 @@ export interface JobContext {
   /** A folder owned by this job; the runner removes it afterwards. */
   workDir: string;
   signal: AbortSignal;
+  /** When the job must be done (epoch ms; its timeout): a retry after a pause must fit before it. */
+  deadline?: number;
   log: Logger;
   onProgress(stage: string, fraction: number): void;
 }

@@ -54,6 +54,11 @@ export interface DownloadResultData {
   youtube_id: string;
   vector: number[];
   source_url: string | null;
+  /**
+   * Our addition: the top MSD tags of `model/Sigmoid`, highest first. The original server
+   * reads only the fields above, so it ignores this one.
+   */
+  tags?: { name: string; score: number }[];
 }
 
 export interface GenreResultData {
@@ -83,7 +88,18 @@ export interface ProgressMessage {
   fraction: number;
 }
 
-export type WorkerMessage = ResultMessage | PongMessage | HelloMessage | ProgressMessage;
+/**
+ * Our addition (ignored by older servers): sent just before the `failed` result of a job that
+ * failed because the source limits this worker (YouTube's bot check, HTTP 429), not because of
+ * its track. Our coordinator does not count such an attempt against `--retries`.
+ */
+export interface RateLimitedMessage {
+  type: 'rate_limited';
+  job_id: string;
+  reason: string;
+}
+
+export type WorkerMessage = ResultMessage | PongMessage | HelloMessage | ProgressMessage | RateLimitedMessage;
 
 export function isGenrePayload(p: JobPayload): p is GenrePayload {
   return (p as GenrePayload).job_type === 'fetch_genre';

@@ -18,13 +18,18 @@ export function npyHeader(rows: number, cols: number): Buffer {
   return buf;
 }
 
-export function encodeNpy(rows: Float32Array[], cols: number): Buffer {
+/** The data of rows (no header): what follows npyHeader, in pieces when written as a stream. */
+export function npyRows(rows: Float32Array[], cols: number): Buffer {
   const body = Buffer.alloc(rows.length * cols * 4);
   rows.forEach((r, i) => {
     if (r.length !== cols) throw new RangeError(`Expected rows of ${cols} values but row ${i} has ${r.length}`);
     for (let j = 0; j < cols; j++) body.writeFloatLE(r[j], (i * cols + j) * 4);
   });
-  return Buffer.concat([npyHeader(rows.length, cols), body]);
+  return body;
+}
+
+export function encodeNpy(rows: Float32Array[], cols: number): Buffer {
+  return Buffer.concat([npyHeader(rows.length, cols), npyRows(rows, cols)]);
 }
 
 /** Parse a float32 .npy written by encodeNpy (for tests and round trips). */

@@ -15,6 +15,7 @@ import {
   type JobMessage,
   type WorkerMessage,
 } from '../protocol/messages.js';
+import { LEASE_HEADER, jobTimeoutFor, parseLeaseHeader } from '../protocol/lease.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { jobLabel, runJob, type JobOutcome, type JobRunnerDeps } from './job-runner.js';
 import { ProgressThrottle } from './progress-throttle.js';
@@ -62,6 +63,8 @@ function sniffJobId(buf: Buffer): string | undefined {
 
 export class WorkerConnection extends EventEmitter<ConnectionEvents> {
   private ws: WebSocket | null = null;
+  /** The job lease the server named at the upgrade (null: it named none). */
+  private leaseMs: number | null = null;
   private state: State = 'idle';
   private readonly backoff: Backoff;
   private attempt = 0;
@@ -130,6 +133,10 @@ export class WorkerConnection extends EventEmitter<ConnectionEvents> {
       headers: this.opts.userAgent ? { 'User-Agent': this.opts.userAgent } : undefined,
     });
     this.ws = ws;
+    this.leaseMs = null;
+    ws.on('upgrade', (res) => {
+      this.leaseMs = parseLeaseHeader(res.headers[LEASE_HEADER]);
+    });
     ws.on('open', () => {
       if (this.ws !== ws) return;
       if (this.state === 'stopped') {
@@ -256,7 +263,8 @@ export class WorkerConnection extends EventEmitter<ConnectionEvents> {
       if (this.ws === ws) this.send({ type: 'progress', job_id: job.job_id, stage, fraction: Number(fraction.toFixed(4)) });
     }, this.opts.progressIntervalMs ?? 500);
     this.emit('job-started', { index, jobId: job.job_id, label, kind });
-    const done = runJob(job, this.opts.runner, {
+    const runner = { ...this.opts.runner, timeoutMs: jobTimeoutFor(this.opts.runner.timeoutMs, this.leaseMs) };
+    const done = runJob(job, runner, {
       signal: ac.signal,
       onProgress: (stage, fraction) => {
         throttle.report(stage, fraction);
@@ -269,7 +277,11 @@ export class WorkerConnection extends EventEmitter<ConnectionEvents> {
       .then((out: JobOutcome) => {
         throttle.cancel();
         let sent = false;
-        if (!out.aborted && this.ws === ws) sent = this.send(out.result);
+        if (!out.aborted && this.ws === ws) {
+          if (out.sourceLimited && out.result.status === 'failed')
+            this.send({ type: 'rate_limited', job_id: job.job_id, reason: out.result.error.slice(0, 300) });
+          sent = this.send(out.result);
+        }
         const r = out.result;
         this.emit('job-finished', {
           index,

@@ -10,6 +10,17 @@ export class JobError extends Error {
   }
 }
 
+/**
+ * A failure that is not the track's fault: the source is limiting this worker (YouTube's bot
+ * check, HTTP 429). The worker tells the server so before the result (a `rate_limited` message).
+ */
+export class SourceLimitError extends JobError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceLimitError';
+  }
+}
+
 export const DOWNLOAD_FAILED = 'Download failed';
 export const VECTORIZATION_FAILED = 'Vectorization failed';
 

@@ -5,6 +5,7 @@
  * or `failed` with a readable error. It never throws.
  */
 import type { Embedder } from '../embed/embedder.js';
+import { topTags } from '../embed/msd-tags.js';
 import type { Logger } from '../log/logger.js';
 import type { Media } from '../media/media.js';
 import {
@@ -14,8 +15,10 @@ import {
   type ResultMessage,
 } from '../protocol/messages.js';
 import { createJobDir, removeJobDir } from '../util/job-dirs.js';
-import { DOWNLOAD_FAILED, JobError, VECTORIZATION_FAILED } from './job-error.js';
+import { DOWNLOAD_FAILED, JobError, SourceLimitError, VECTORIZATION_FAILED } from './job-error.js';
 
+/** Top MSD tags sent with a result when the embedder computed them (our extra `data.tags`). */
+export const RESULT_TAGS = 3;
 /** Decoded vs metadata duration difference that is worth a warning, seconds. */
 const DURATION_WARN_S = 10;
 /** A track whose loudest sample is below -90 dBFS is silence, not music: its vector would be noise. */
@@ -39,6 +42,8 @@ export interface JobOutcome {
   ms: number;
   /** Set when the job was aborted from outside (shutdown, socket closed): nothing to send. */
   aborted: boolean;
+  /** The job failed on the source's limits (SourceLimitError), not on its track. */
+  sourceLimited: boolean;
 }
 
 export interface RunContext {
@@ -92,9 +97,11 @@ export async function runJob(job: JobMessage, deps: JobRunnerDeps, ctx: RunConte
   const fail = (error: string): ResultMessage => ({ type: 'result', job_id: job.job_id, status: 'failed', error });
   let workDir: string | null = null;
   let result: ResultMessage;
+  let sourceLimited = false;
   try {
     workDir = await createJobDir(deps.tmpRoot);
-    const jctx = { workDir, signal: ac.signal, log, onProgress: ctx.onProgress };
+    const deadline = deps.timeoutMs && deps.timeoutMs > 0 ? started + deps.timeoutMs : undefined;
+    const jctx = { workDir, signal: ac.signal, deadline, log, onProgress: ctx.onProgress };
     if (isGenrePayload(job.payload)) {
       let data;
       try {
@@ -143,12 +150,17 @@ export async function runJob(job: JobMessage, deps: JobRunnerDeps, ctx: RunConte
         vector: Array.from(embedded.vector),
         source_url: audio.sourceUrl,
       };
+      if (embedded.tags?.length)
+        data.tags = topTags(embedded.tags, RESULT_TAGS).map((t) => ({ name: t.name, score: Number(t.score.toFixed(4)) }));
       result = { type: 'result', job_id: job.job_id, status: 'success', data };
     }
   } catch (e) {
     if (timedOut) result = fail(`Job timed out after ${Math.round((deps.timeoutMs ?? 0) / 1000)} s`);
     else if (ctx.signal.aborted) result = fail('Job aborted');
-    else if (e instanceof JobError) result = fail(e.message);
+    else if (e instanceof JobError) {
+      result = fail(e.message);
+      sourceLimited = e instanceof SourceLimitError;
+    }
     else if (isAbort(e)) result = fail('Job aborted');
     else {
       log.error('unexpected job error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
@@ -159,5 +171,5 @@ export async function runJob(job: JobMessage, deps: JobRunnerDeps, ctx: RunConte
     ctx.signal.removeEventListener('abort', onOuterAbort);
     if (workDir) await removeJobDir(workDir).catch((e) => log.warn('could not remove job folder', { dir: workDir, error: errorText(e) }));
   }
-  return { result, label, ms: Date.now() - started, aborted: ctx.signal.aborted };
+  return { result, label, ms: Date.now() - started, aborted: ctx.signal.aborted, sourceLimited };
 }

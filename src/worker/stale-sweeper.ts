@@ -4,6 +4,7 @@
  * then every so often while it runs, since a killed worker's tools may write there for a moment
  * after its restart. One sweep at a time; what it removes or cannot remove is logged.
  */
+import { LogEvent, logEventMessage } from '../log/events.js';
 import type { Logger } from '../log/logger.js';
 import { cleanStaleJobDirs } from '../util/job-dirs.js';
 
@@ -20,7 +21,7 @@ export class StaleSweeper {
       try {
         const r = await cleanStaleJobDirs(this.root);
         if (r.removed.length)
-          this.log.info(`removed ${r.removed.length} temp folder(s) left by an earlier run`, {
+          this.log.info(logEventMessage(LogEvent.staleFoldersRemoved, r.removed.length), {
             dir: this.root,
             ...(r.stopped.length && { stopped_tools: r.stopped }),
           });

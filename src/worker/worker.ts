@@ -37,8 +37,15 @@ export interface WorkerOptions {
   threads?: number;
   tmpDir?: string;
   ytdlpPath?: string;
+  /** Extra arguments for every yt-dlp run (`--yt-dlp-arg`): extractor args, plugin folders. */
+  ytdlpArgs?: readonly string[];
+  /** Least time between the starts of two YouTube requests, over all sockets (default 2 s). */
+  youtubeGapMs?: number;
   ffmpegPath?: string;
-  /** A job running longer than this fails (default 20 min). 0 = no limit. */
+  /**
+   * A job running longer than this fails (default 20 min; 0 = no limit). A server that names its
+   * lease (our coordinator does, in the upgrade response) cuts it to end before that lease.
+   */
   jobTimeoutMs?: number;
   reconnect?: BackoffOptions;
   /** Keep-alive interval (default 10 min). 0 = off. */
@@ -116,6 +123,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       backend: options.backend,
       modelPath: options.modelPath,
       outputNode: options.outputNode,
+      // The tag scores ride along with each result (data.tags); a model of your own may lack the node.
+      tagsNode: options.modelPath ? undefined : 'model/Sigmoid',
       threads: options.threads,
       tmpDir: options.tmpDir,
       ffmpegPath: options.ffmpegPath,
@@ -126,7 +135,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   let media = options.media;
   if (!media) {
     const { YtDlpMedia } = await import('../media/ytdlp-media.js');
-    media = new YtDlpMedia({ ytdlpPath: options.ytdlpPath, logger: log });
+    const { YouTubeGate } = await import('../media/youtube-gate.js');
+    const ytdlp = new YtDlpMedia({
+      ytdlpPath: options.ytdlpPath,
+      logger: log,
+      extraArgs: options.ytdlpArgs,
+      gate: new YouTubeGate({ gapMs: options.youtubeGapMs }),
+    });
+    // in the background: asking yt-dlp (two Python starts) must not hold up the start or Ctrl+C
+    void ytdlp.runtimeProblem().then((problem) => problem && log.warn(problem), () => {});
+    media = ytdlp;
   }
 
   const socketUrl = workerSocketUrl(serverUrl, code);

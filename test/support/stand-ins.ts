@@ -34,6 +34,11 @@ export function vectorFor(bytes: Buffer): Float32Array {
   return v;
 }
 
+/** The 50 tag scores the stand-in embedder gives with `tags` (a sigmoid of the first 50 values). */
+export function tagScoresFor(v: Float32Array): Float32Array {
+  return Float32Array.from(v.subarray(0, 50), (x) => 1 / (1 + Math.exp(-x)));
+}
+
 export class StubMedia implements Media {
   fetchCalls = 0;
   /** Per-call behaviour chosen from the title: "fail" throws, "big" is over the size limit, "slow" waits. */
@@ -75,7 +80,8 @@ export class StubEmbedder implements Embedder {
   running = 0;
   maxRunning = 0;
   closed = false;
-  constructor(private readonly opts: { delayMs?: number; nan?: boolean } = {}) {}
+  /** `tags`: also give 50 tag scores (as an embedder asked for model/Sigmoid does), derived from the vector. */
+  constructor(private readonly opts: { delayMs?: number; nan?: boolean; tags?: boolean } = {}) {}
 
   async embed(input: string | NodeJS.ReadableStream, opts: EmbedOptions = {}): Promise<EmbedResult> {
     if (typeof input !== 'string') throw new TypeError('stub takes paths');
@@ -90,6 +96,7 @@ export class StubEmbedder implements Embedder {
       }
       const v = vectorFor(bytes);
       if (this.opts.nan || bytes.includes('nan')) v[7] = NaN;
+      if (this.opts.tags) return { vector: v, duration: 200, patches: 10, tags: tagScoresFor(v) };
       return { vector: v, duration: 200, patches: 10 };
     } finally {
       this.running--;

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../../src/coordinator/store.js';
-import { SqliteStore } from '../../src/coordinator/store-sqlite.js';
+import type { DatabaseSync } from 'node:sqlite';
+import { SqliteStore, loadSqlite } from '../../src/coordinator/store-sqlite.js';
 
 export const PG_URL = process.env.CHAARFM_TEST_PG ?? 'postgres://chaarfm:chaarfm@127.0.0.1:5432/chaarfm_test';
 
@@ -55,4 +56,10 @@ export async function dropPgSchemas(): Promise<void> {
   await c.connect();
   for (const s of schemas.splice(0)) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
   await c.end();
+}
+
+/** A coordinator's SQLite file opened read-only, to check what it stored (node:sqlite, without its warning). */
+export function readOnlySqlite(path: string): DatabaseSync {
+  const { DatabaseSync } = loadSqlite();
+  return new DatabaseSync(path, { readOnly: true });
 }

@@ -26,7 +26,7 @@ after(async () => {
 });
 
 const FLAGS: Record<string, string[]> = {
-  worker: ['--url', '--code', '--jobs', '--backend', '--threads', '--model', '--output-node', '--tmp-dir', '--yt-dlp', '--ffmpeg', '--name', '--log-format', '--verbose'],
+  worker: ['--url', '--code', '--jobs', '--backend', '--threads', '--model', '--output-node', '--tmp-dir', '--yt-dlp', '--yt-dlp-arg', '--youtube-gap', '--ffmpeg', '--name', '--log-format', '--verbose'],
   vectorize: ['--backend', '--threads', '--model', '--output-node', '--ffmpeg', '--tmp-dir', '--out', '--tags', '--yt-dlp', '--verbose'],
   doctor: ['--backend', '--model', '--ffmpeg', '--yt-dlp', '--tmp-dir', '--json'],
   serve: ['--host', '--port', '--db', '--lease', '--retries', '--accept-any-code', '--log-format', '--verbose'],

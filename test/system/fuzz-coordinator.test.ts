@@ -21,11 +21,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { decodeNpy } from '../../src/util/npy.js';
 import { RawClient, api, goodResult, newSession, socketUrl, stubWorker } from '../support/coordinator.js';
 import { waitUntil } from '../support/wait.js';
 import { vectorFor } from '../support/stand-ins.js';
+import { readOnlySqlite } from '../support/stores.js';
 import type { WorkerHandle } from '../../src/worker/worker.js';
 import { BIN, Child } from './support/fuzz-process.js';
 import { Rng, deepNestText, fuzzSeed, mutateBytes, mutateFrame, oddValue, randomFrame, toFrame } from './support/fuzz-mutate.js';
@@ -184,7 +184,7 @@ test('coordinator: thousands of random and mutated requests and frames, no 5xx, 
     body: { lines: ['Guarded Band - First', 'https://www.youtube.com/watch?v=aaaaaaaaaaa', 'https://example.com/guarded.mp3', 'Guarded Band - Last'], start: false },
   });
   assert.equal(q.status, 200);
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  const db = readOnlySqlite(dbPath);
   const snapshot = () => ({
     session: db.prepare('SELECT code, created_at, expires_at, status, message FROM sessions WHERE code = ?').get(guarded),
     jobs: db.prepare('SELECT * FROM jobs WHERE code = ? ORDER BY seq').all(guarded),
@@ -465,7 +465,7 @@ test('coordinator: thousands of random and mutated requests and frames, no 5xx, 
     assert.ok(j.attempts >= 0 && j.attempts <= RETRIES, `job ${j.id} attempts ${j.attempts}`);
     if (j.state === 'failed') assert.ok(j.last_error, `failed job ${j.id} without an error`);
   }
-  const results = db.prepare('SELECT job_id, code, vector FROM results ORDER BY n').all() as { job_id: string; code: string; vector: Buffer }[];
+  const results = (db.prepare('SELECT job_id, code, vector FROM results ORDER BY n').all() as { job_id: string; code: string; vector: Uint8Array }[]).map((r) => ({ ...r, vector: Buffer.from(r.vector) }));
   for (const res of results) {
     assert.equal(res.vector.length, 800, `result ${res.job_id}: ${res.vector.length} bytes`);
     const v = Array.from({ length: 200 }, (_, i) => res.vector.readFloatLE(i * 4));
@@ -527,7 +527,7 @@ test('coordinator: thousands of random and mutated requests and frames, no 5xx, 
   db.close();
   await c.stop();
   assert.equal(c.exit?.code, 0, `clean exit; stderr tail: ${c.err.slice(-1000)}`);
-  const after = new Database(dbPath, { readonly: true });
+  const after = readOnlySqlite(dbPath);
   assert.equal((after.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
   after.close();
   console.log(

@@ -6,6 +6,9 @@
 
 #include "conv_f32.h"
 #include "cpu_features.h"
+#if defined(__wasm_simd128__)  // wasm: the SIMD128 family (wasm128_f32.h)
+#include "wasm128_f32.h"
+#endif
 
 namespace chaarfm {
 
@@ -40,6 +43,8 @@ ConvTallFn conv_tall_pool_best_f32(size_t width, size_t co) {
   const bool avx512 = CpuHasAvx512f(), avx2 = CpuHasAvx2Fma();
   if (avx512) if (ConvTallFn f = conv_tall_avx512_f32(width, co)) return f;
   if (avx2) if (ConvTallFn f = conv_tall_avx2_f32(width, co)) return f;
+#elif defined(__wasm_simd128__)  // wasm
+  return conv_tall_wasm128_f32(width, co);
 #else
   (void)width;
   (void)co;
@@ -51,6 +56,8 @@ const char* conv_tall_variant_name(size_t width, size_t co) {
 #if CHAARFM_X86
   if (CpuHasAvx512f() && conv_tall_avx512_f32(width, co)) return "avx512";
   if (CpuHasAvx2Fma() && conv_tall_avx2_f32(width, co)) return "avx2";
+#elif defined(__wasm_simd128__)  // wasm
+  if (conv_tall_wasm128_f32(width, co)) return "wasm128";
 #else
   (void)width;
   (void)co;

@@ -4,6 +4,9 @@
 
 #include "conv_f32.h"
 #include "cpu_features.h"
+#if defined(__wasm_simd128__)  // wasm: the SIMD128 family (wasm128_f32.h)
+#include "wasm128_f32.h"
+#endif
 
 namespace chaarfm {
 
@@ -31,6 +34,8 @@ void conv_wide_pool_generic_f32(const float* x, size_t width, const float* w, si
 ConvWideFn conv_wide_pool_best_f32(size_t width, size_t kw, size_t co) {
 #if CHAARFM_X86
   if (CpuHasAvx512f()) return conv_wide_avx512_f32(width, kw, co);
+#elif defined(__wasm_simd128__)  // wasm
+  return conv_wide_wasm128_f32(width, kw, co);
 #else
   (void)width;
   (void)kw;

@@ -9,6 +9,10 @@
 
 #include "backend.h"
 #include "matmul_f32.h"
+#if defined(__wasm_simd128__)  // wasm: the SIMD128 GEMM is the fast backend (wasm128_f32.h)
+#include "wasm128_f32.h"
+#define CHAARFM_WITH_WASM128 1
+#endif
 
 #ifdef CHAARFM_WITH_OPENBLAS
 extern "C" {
@@ -33,7 +37,7 @@ void EnsureOpenBlas() { static OpenBlasInit once; }
 }  // namespace
 
 bool FastBackendAvailable() {
-#ifdef CHAARFM_WITH_OPENBLAS
+#if defined(CHAARFM_WITH_OPENBLAS) || defined(CHAARFM_WITH_WASM128)
   return true;
 #else
   return false;
@@ -45,6 +49,8 @@ const char* FastBackendName() {
   EnsureOpenBlas();
   static const std::string name = std::string("openblas ") + openblas_get_corename();
   return name.c_str();
+#elif defined(CHAARFM_WITH_WASM128)
+  return "wasm simd128";
 #else
   return "none";
 #endif
@@ -65,6 +71,8 @@ void gemm_f32(const float* A, size_t lda, const float* B, size_t ldb, float* C, 
                 static_cast<int>(lda), B, static_cast<int>(ldb), 0.f, C, static_cast<int>(ldc));
     return;
   }
+#elif defined(CHAARFM_WITH_WASM128)
+  if (g_backend == KernelBackend::kFast) return gemm_wasm128_f32(A, lda, B, ldb, C, ldc, M, N, K);
 #endif
   gemm_ref_f32(A, lda, B, ldb, C, ldc, M, N, K);
 }
@@ -75,6 +83,9 @@ void gemm_rows_f32(const float* A, size_t lda, const float* B, size_t ldb, float
     gemm_ref_f32(A, lda, B, ldb, C, ldc, M, N, K);
     return;
   }
+#if defined(CHAARFM_WITH_WASM128)  // position-independent for every M: no padded blocks
+  return gemm_f32(A, lda, B, ldb, C, ldc, M, N, K);
+#endif
   size_t r = 0;
   for (; r + kGemmBlockRows <= M; r += kGemmBlockRows)
     gemm_f32(A + r * lda, lda, B, ldb, C + r * ldc, ldc, kGemmBlockRows, N, K);

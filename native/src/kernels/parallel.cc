@@ -6,6 +6,9 @@
 namespace chaarfm {
 
 ThreadPool::ThreadPool(int threads) {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  threads = 1;  // wasm without pthreads: the no-threads pool, every task on the calling thread
+#endif
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 

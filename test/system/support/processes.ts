@@ -25,6 +25,8 @@ export class Proc {
   raw = '';
   stdout = '';
   killed = false;
+  /** When kill9() was called (ms since the epoch). */
+  killedAt: number | null = null;
   exit: { code: number | null; signal: string | null } | null = null;
   readonly exited: Promise<void>;
 
@@ -76,6 +78,7 @@ export class Proc {
 
   kill9(): void {
     this.killed = true;
+    this.killedAt = Date.now();
     this.child.kill('SIGKILL');
   }
 

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The WebAssembly build of our own engine (native/wasm; prebuilds/wasm/chaarfm-engine.{wasm,cjs},
+ * built by `npm run build:wasm`), with a surface that mirrors the native Binding
+ * (native-binding.ts): a model from the graph as one flat buffer (graph-blob.ts), sessions that
+ * take PCM chunks and finish with the mean of each output, runPatches and melBands.
+ *
+ * Differences from the addon, on purpose: every call is synchronous (the module has no threads
+ * and is meant to run on a worker thread, one engine per thread, as the portable backend does);
+ * sessions take 16 kHz PCM: until the engine's own resampler is in, the caller resamples
+ * (src/audio/resample.ts, libsamplerate-js). One module instance per thread; it is not
+ * thread-safe. A failed call throws an Error with the engine's message and changes nothing else.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { graphToBlob } from './graph-blob.js';
+import type { GraphSpecJs } from './native-binding.js';
+
+interface EngineModule {
+  HEAPU8: Uint8Array;
+  HEAPF32: Float32Array;
+  UTF8ToString(ptr: number): string;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _chaarfm_last_error(): number;
+  _chaarfm_backend_name(): number;
+  _chaarfm_model_create(blob: number, size: number): number;
+  _chaarfm_model_free(m: number): void;
+  _chaarfm_model_outputs(m: number): number;
+  _chaarfm_model_output_width(m: number, i: number): number;
+  _chaarfm_session_open(m: number, fast: number): number;
+  _chaarfm_session_push(s: number, pcm: number, n: number): number;
+  _chaarfm_session_push_bands(s: number, bands: number, count: number): number;
+  _chaarfm_session_frames(s: number): number;
+  _chaarfm_session_finish(s: number): number;
+  _chaarfm_session_outputs(s: number): number;
+  _chaarfm_session_output_width(s: number, i: number): number;
+  _chaarfm_session_mean(s: number, i: number): number;
+  _chaarfm_session_patches(s: number): number;
+  _chaarfm_session_finite(s: number): number;
+  _chaarfm_session_close(s: number): void;
+  _chaarfm_mel_bands(frames: number, count: number, bands: number): number;
+  _chaarfm_run_patches(m: number, patches: number, n: number, fast: number, out: number): number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Where the built module lies: prebuilds/wasm at the package root (dist/src/embed -> ../../..). */
+export const WASM_ENGINE_DIR = path.resolve(here, '..', '..', '..', 'prebuilds', 'wasm');
+
+export interface WasmFinishResult {
+  /** Mean over the patches of each output, in the order of graph.outputs. */
+  means: Float32Array[];
+  patches: number;
+  frames: number;
+  /** False when any output value was NaN or Inf. */
+  finite: boolean;
+}
+
+/** One embedding in progress: 16 kHz mono PCM in, means out. Close it (finish does not). */
+export interface WasmSession {
+  /** Copies the chunk in and runs it through frames, mel and the engine; returns the frame count so far. */
+  push(pcm16k: Float32Array): number;
+  /** count x 96 log-mel frames straight to the engine (benches); not to be mixed with push. */
+  pushBands(bands: Float32Array): number;
+  finish(): WasmFinishResult;
+  close(): void;
+}
+
+export interface WasmModel {
+  readonly outputWidths: number[];
+  /** fast = false: the generic reference kernels (tests). */
+  openSession(fast?: boolean): WasmSession;
+  /** n x 187 x 96 patches -> one Float32Array (n x width) per output. */
+  runPatches(patches: Float32Array, fast?: boolean): Float32Array[];
+  free(): void;
+}
+
+export interface WasmEngine {
+  /** 'wasm simd128' */
+  backend: string;
+  createModel(graph: GraphSpecJs): WasmModel;
+  /** count x 512 frames -> count x 96 log-mel bands. */
+  melBands(frames: Float32Array): Float32Array;
+}
+
+/** Instantiates the module (one per thread). Throws, naming the folder, when it is not built. */
+export async function loadWasmEngine(dir = WASM_ENGINE_DIR): Promise<WasmEngine> {
+  const wasm = path.join(dir, 'chaarfm-engine.wasm');
+  let wasmBinary: Uint8Array;
+  try {
+    wasmBinary = readFileSync(wasm);
+  } catch {
+    throw new Error(`the wasm engine is not built (no ${wasm}); build it with: npm run build:wasm`);
+  }
+  const factory = createRequire(import.meta.url)(path.join(dir, 'chaarfm-engine.cjs')) as (
+    o: { wasmBinary: Uint8Array },
+  ) => Promise<EngineModule>;
+  const m = await factory({ wasmBinary });
+  return new Engine(m);
+}
+
+class Engine implements WasmEngine {
+  readonly backend: string;
+  constructor(private readonly m: EngineModule) {
+    this.backend = m.UTF8ToString(m._chaarfm_backend_name());
+  }
+
+  fail(what: string): never {
+    throw new Error(`wasm engine: ${what}: ${this.m.UTF8ToString(this.m._chaarfm_last_error())}`);
+  }
+
+  /** Copies floats into a fresh allocation (freed by the caller). */
+  floatsIn(a: Float32Array): number {
+    const p = this.m._malloc(Math.max(4, a.byteLength));
+    if (!p) throw new Error('wasm engine: out of memory');
+    this.m.HEAPF32.set(a, p >>> 2);
+    return p;
+  }
+
+  floatsOut(p: number, n: number): Float32Array {
+    return this.m.HEAPF32.slice(p >>> 2, (p >>> 2) + n);
+  }
+
+  createModel(graph: GraphSpecJs): WasmModel {
+    const blob = graphToBlob(graph);
+    const p = this.m._malloc(blob.length);
+    if (!p) throw new Error('wasm engine: out of memory');
+    try {
+      this.m.HEAPU8.set(blob, p);
+      const h = this.m._chaarfm_model_create(p, blob.length);
+      if (!h) this.fail('createModel');
+      return new Model(this, this.m, h);
+    } finally {
+      this.m._free(p);
+    }
+  }
+
+  melBands(frames: Float32Array): Float32Array {
+    if (frames.length % 512 !== 0) throw new RangeError(`melBands: ${frames.length} samples is not a whole number of 512-sample frames`);
+    const count = frames.length / 512;
+    const fp = this.floatsIn(frames);
+    const bp = this.m._malloc(Math.max(4, count * 96 * 4));
+    try {
+      if (this.m._chaarfm_mel_bands(fp, count, bp) !== 0) this.fail('melBands');
+      return this.floatsOut(bp, count * 96);
+    } finally {
+      this.m._free(fp);
+      this.m._free(bp);
+    }
+  }
+}
+
+class Model implements WasmModel {
+  readonly outputWidths: number[];
+  private freed = false;
+  constructor(private readonly e: Engine, private readonly m: EngineModule, private readonly h: number) {
+    const n = m._chaarfm_model_outputs(h);
+    this.outputWidths = Array.from({ length: n }, (_, i) => m._chaarfm_model_output_width(h, i));
+  }
+
+  private handle(): number {
+    if (this.freed) throw new Error('wasm engine: the model was freed');
+    return this.h;
+  }
+
+  openSession(fast = true): WasmSession {
+    const s = this.m._chaarfm_session_open(this.handle(), fast ? 1 : 0);
+    if (!s) this.e.fail('openSession');
+    return new Session(this.e, this.m, s);
+  }
+
+  runPatches(patches: Float32Array, fast = true): Float32Array[] {
+    const per = 187 * 96;
+    if (patches.length % per !== 0) throw new RangeError(`runPatches: ${patches.length} values is not a whole number of 187 x 96 patches`);
+    const n = patches.length / per;
+    const total = this.outputWidths.reduce((a, w) => a + w * n, 0);
+    const pp = this.e.floatsIn(patches);
+    const op = this.m._malloc(Math.max(4, total * 4));
+    try {
+      if (this.m._chaarfm_run_patches(this.handle(), pp, n, fast ? 1 : 0, op) !== 0) this.e.fail('runPatches');
+      let at = op;
+      return this.outputWidths.map((w) => {
+        const r = this.e.floatsOut(at, w * n);
+        at += w * n * 4;
+        return r;
+      });
+    } finally {
+      this.m._free(pp);
+      this.m._free(op);
+    }
+  }
+
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.m._chaarfm_model_free(this.h);
+  }
+}
+
+class Session implements WasmSession {
+  private h: number;
+  private buf = 0;
+  private bufLen = 0;
+  constructor(private readonly e: Engine, private readonly m: EngineModule, h: number) {
+    this.h = h;
+  }
+
+  private handle(): number {
+    if (!this.h) throw new Error('wasm engine: the session is closed');
+    return this.h;
+  }
+
+  /** Copies `a` into the session's buffer in the module (grown as needed). */
+  private stage(a: Float32Array): number {
+    if (a.length > this.bufLen) {
+      if (this.buf) this.m._free(this.buf);
+      this.buf = this.m._malloc(a.length * 4);
+      if (!this.buf) {
+        this.bufLen = 0;
+        throw new Error('wasm engine: out of memory');
+      }
+      this.bufLen = a.length;
+    }
+    this.m.HEAPF32.set(a, this.buf >>> 2);
+    return this.buf;
+  }
+
+  push(pcm16k: Float32Array): number {
+    const h = this.handle();
+    if (this.m._chaarfm_session_push(h, this.stage(pcm16k), pcm16k.length) !== 0) this.e.fail('push');
+    return this.m._chaarfm_session_frames(h);
+  }
+
+  pushBands(bands: Float32Array): number {
+    const h = this.handle();
+    if (bands.length % 96 !== 0) throw new RangeError(`pushBands: ${bands.length} values is not a whole number of 96-band frames`);
+    if (this.m._chaarfm_session_push_bands(h, this.stage(bands), bands.length / 96) !== 0) this.e.fail('pushBands');
+    return this.m._chaarfm_session_frames(h);
+  }
+
+  finish(): WasmFinishResult {
+    const h = this.handle();
+    if (this.m._chaarfm_session_finish(h) !== 0) this.e.fail('finish');
+    const means: Float32Array[] = [];
+    for (let i = 0; i < this.m._chaarfm_session_outputs(h); i++) {
+      means.push(this.e.floatsOut(this.m._chaarfm_session_mean(h, i), this.m._chaarfm_session_output_width(h, i)));
+    }
+    return {
+      means,
+      patches: this.m._chaarfm_session_patches(h),
+      frames: this.m._chaarfm_session_frames(h),
+      finite: this.m._chaarfm_session_finite(h) === 1,
+    };
+  }
+
+  close(): void {
+    if (!this.h) return;
+    if (this.buf) this.m._free(this.buf);
+    this.buf = 0;
+    this.m._chaarfm_session_close(this.h);
+    this.h = 0;
+  }
+}
