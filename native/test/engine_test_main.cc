@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Entry point of chaarfm_engine_test: runs every registered test (or those whose name
-// contains argv filter), prints PASS/FAIL/SKIP per test ("SKIP name: reason" for a test that
+// contains argv filter; a filter starting with '-' runs those whose name does not contain the
+// rest, e.g. -runner_ under qemu, where the full-graph tests take minutes each), prints PASS/FAIL/SKIP per test ("SKIP name: reason" for a test that
 // cannot run here, e.g. a SIMD variant above CpuIsa()), a summary line
 //   N tests, P passed, S skipped, F failures
 // and exits non-zero on any failure (2 when CHAARFM_MAX_ISA is not understood).
@@ -31,7 +32,11 @@ int main(int argc, char** argv) {
             << chaarfm::IsaName(chaarfm::CpuBestIsa()) << ")\n";
   int run = 0, passed = 0, skipped = 0;
   for (auto& [name, fn] : Registry::Tests()) {
-    if (!filter.empty() && name.find(filter) == std::string::npos) continue;
+    if (!filter.empty()) {
+      const bool exclude = filter[0] == '-';
+      const bool has = name.find(exclude ? filter.substr(1) : filter) != std::string::npos;
+      if (has == exclude) continue;
+    }
     const int before = Registry::Failures();
     Registry::Skipped().clear();
     try {

@@ -6,10 +6,15 @@
  * log-mel-like frames [F][96], float32 LE) and <name>.tfjs.bin (the TF.js CPU-backend output
  * rows of the patches cut from that stream, 187 frames every 93: per output, [P][width]).
  * Usage: npm run build && node test/native/dump-engine-fixtures.mjs <out-dir> [patches]
+ * The genre graph is Essentia's regression model, found as the tests find it
+ * (test/support/fixtures.ts): $CHAARFM_ESSENTIA_FIXTURES, else ../shared/fixtures/essentia-regression
+ * beside the package; without it the script fails saying where it looked. Paths come from
+ * fileURLToPath (a URL's pathname is percent-encoded, and on Windows has a leading slash).
  * Single-threaded, synchronous apart from TF.js setup.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseGraphDef } from '../../dist/src/embed/graphdef.js';
 import { loadTfjsGraph } from '../../dist/src/embed/tfjs-graph.js';
 
@@ -18,11 +23,18 @@ const P = Number(process.argv[3] ?? 3);
 if (!out) throw new Error('usage: dump-engine-fixtures.mjs <out-dir> [patches]');
 mkdirSync(out, { recursive: true });
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const fixtures = process.env.CHAARFM_ESSENTIA_FIXTURES || join(root, '..', 'shared', 'fixtures', 'essentia-regression');
 const GRAPHS = [
-  { name: 'msd', file: join(root, 'models/msd-musicnn-1.pb'), outputs: ['model/dense/BiasAdd', 'model/Sigmoid'] },
-  { name: 'genre', file: '/work/shared/fixtures/essentia-regression/genre_dortmund_musicnn_msd.pb', outputs: ['model/dense/BiasAdd', 'model/Sigmoid'] },
+  { name: 'msd', file: join(root, 'models', 'msd-musicnn-1.pb'), outputs: ['model/dense/BiasAdd', 'model/Sigmoid'] },
+  { name: 'genre', file: join(fixtures, 'genre_dortmund_musicnn_msd.pb'), outputs: ['model/dense/BiasAdd', 'model/Sigmoid'] },
 ];
+for (const g of GRAPHS) {
+  if (!existsSync(g.file)) {
+    console.error(`dump-engine-fixtures: no ${g.name} graph at ${g.file}${g.name === 'genre' ? ' (set CHAARFM_ESSENTIA_FIXTURES to the folder of Essentia\'s regression fixtures)' : ''}`);
+    process.exit(2);
+  }
+}
 
 const clean = (s) => s.replace(/^\^/, '').replace(/:0$/, '');
 
@@ -82,5 +94,5 @@ for (const spec of GRAPHS) {
   const parts = spec.outputs.map((_, o) => Buffer.concat(res.map((r) => Buffer.from(r[o].buffer))));
   writeFileSync(base + '.tfjs.bin', Buffer.concat(parts));
   writeFileSync(base + '.meta.txt', `patches ${P}\nframes ${frames}\noutputs ${spec.outputs.length} ${spec.outputs.join(' ')}\nwidths ${res[0].map((r) => r.length).join(' ')}\n`);
-  console.log(`${spec.name}: ${P} patches, widths ${res[0].map((r) => r.length).join(',')}`);
+  console.log(`${spec.name}: ${spec.file}: ${P} patches, widths ${res[0].map((r) => r.length).join(',')}`);
 }

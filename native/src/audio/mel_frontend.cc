@@ -55,6 +55,8 @@ size_t FrameCutter::Emit(size_t count, std::vector<float>* frames) {
 
 namespace {
 
+// pi as a double (the value of POSIX's M_PI, which strict C++17, MSVC and mingw do not define)
+constexpr double kPi = 3.14159265358979323846;
 constexpr int kSampleRate = 16000;
 const float kLinSlope = static_cast<float>(3.0 / 200.0);
 constexpr float kMinLogHz = 1000.f;
@@ -85,10 +87,10 @@ float Mel2HzSlaney(float mel) {
 
 MelFrontend::MelFrontend() {
   const int n = kFrameSize;
-  for (int i = 0; i < n; i++) window_[i] = static_cast<float>(0.5 - 0.5 * std::cos((2 * M_PI * i) / (n - 1)));
+  for (int i = 0; i < n; i++) window_[i] = static_cast<float>(0.5 - 0.5 * std::cos((2 * kPi * i) / (n - 1)));
   for (int k = 0; k < n / 2; k++) {
-    cos_[k] = std::cos((2 * M_PI * k) / n);
-    sin_[k] = std::sin((2 * M_PI * k) / n);
+    cos_[k] = std::cos((2 * kPi * k) / n);
+    sin_[k] = std::sin((2 * kPi * k) / n);
   }
   const int half = n / 2;
   int bits = 0;

