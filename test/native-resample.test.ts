@@ -22,10 +22,11 @@ import { concatFloat32 } from '../src/util/float32.js';
 import { noVignesh, VIGNESH_WAV } from './support/fixtures.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const exe = process.platform === 'win32' ? 'chaarfm_resample_test.exe' : 'chaarfm_resample_test';
 const candidates = [
   process.env.CHAARFM_RESAMPLE_TEST,
-  join(root, 'build', 'Release', 'chaarfm_resample_test'),
-  join(root, 'build', 'chaarfm_resample_test'),
+  join(root, 'build', 'Release', exe),
+  join(root, 'build', exe),
 ].filter((p): p is string => Boolean(p));
 const binary = candidates.find((p) => existsSync(p));
 const skip = binary

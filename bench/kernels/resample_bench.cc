@@ -23,6 +23,9 @@
 #include "audio/sinc_medium.h"
 #include "kernels/cpu_features.h"
 
+// pi, spelt out: M_PI is POSIX, not C++17 (mingw-w64 and MSVC lack it)
+constexpr double kPi = 3.14159265358979323846;
+
 using namespace chaarfm;
 
 namespace {
@@ -133,8 +136,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < x.size(); i++) {
       const double t = static_cast<double>(i) / rate;
       s = s * 1664525u + 1013904223u;
-      x[i] = static_cast<float>(0.3 * std::sin(2 * M_PI * 220 * t) + 0.2 * std::sin(2 * M_PI * 3951.07 * t) +
-                                0.25 * std::sin(2 * M_PI * 55 * t) * std::exp(-6 * std::fmod(t, 0.5)) +
+      x[i] = static_cast<float>(0.3 * std::sin(2 * kPi * 220 * t) + 0.2 * std::sin(2 * kPi * 3951.07 * t) +
+                                0.25 * std::sin(2 * kPi * 55 * t) * std::exp(-6 * std::fmod(t, 0.5)) +
                                 0.1 * (s / 4294967296.0 - 0.5));
     }
   }

@@ -37,6 +37,8 @@ node native/scripts/prebuild.mjs --target win32-x64 >"$work/prebuild.log" 2>&1 |
 tail -n 1 "$work/prebuild.log"
 engine_test=build-win32-x64/Release/chaarfm_engine_test.exe
 [ -f "$engine_test" ] || fail "$engine_test was not built"
+resample_test=build-win32-x64/Release/chaarfm_resample_test.exe
+[ -f "$resample_test" ] || fail "$resample_test was not built"
 
 # ---- 2. the shipped executable (Node 22) -------------------------------------------------------
 NODE22_LINUX=22.23.5
@@ -68,7 +70,7 @@ export CHAARFM_FFMPEG=$(winpath "$work/tools/ffmpeg.exe")
 say "native tests on prebuilds/win32-x64 through node.exe"
 fixtures=${CHAARFM_ESSENTIA_FIXTURES:-$(cd .. && pwd)/shared/fixtures/essentia-regression}
 s=$SECONDS
-CHAARFM_ENGINE_TEST=$(winpath "$engine_test") CHAARFM_ESSENTIA_FIXTURES=$(winpath "$fixtures") \
+CHAARFM_ENGINE_TEST=$(winpath "$engine_test") CHAARFM_RESAMPLE_TEST=$(winpath "$resample_test") CHAARFM_ESSENTIA_FIXTURES=$(winpath "$fixtures") \
   winrun 1500 "$work/native-tests.out" "$work/native-tests.err" "$win_node" scripts/test-prebuild.mjs --native-only --exclude native-embedder || fail "native tests under Wine"
 grep -E '^# (tests|pass|fail|skipped)' "$work/native-tests.out" | tr '\n' ' '
 echo "($((SECONDS - s)) s)"
