@@ -40,7 +40,7 @@ s=$SECONDS
 node test/native/dump-engine-fixtures.mjs "$work/fixtures" 3 >"$work/dump.log" 2>&1 || { cat "$work/dump.log"; fail "fixture dump"; }
 qemu 900 "$engine_test" --fixtures "$work/fixtures" -runner_ >"$work/engine.out" 2>&1 || { tail -n 40 "$work/engine.out"; fail "C++ engine tests under qemu"; }
 grep -q ' 0 failures' "$work/engine.out" && ! grep -q 'SKIP: no fixtures' "$work/engine.out" || { tail -n 40 "$work/engine.out"; fail "C++ engine tests under qemu"; }
-say "C++ engine tests under qemu (all but runner_*): $(grep -E 'tests, [0-9]+ failures' "$work/engine.out") ($((SECONDS - s)) s)"
+say "C++ engine tests under qemu (all but runner_*): $(grep -E '^[0-9]+ tests, .* failures' "$work/engine.out") ($((SECONDS - s)) s)"
 grep -E '^SKIP ' "$work/engine.out" | sed 's/^SKIP /  skipped (not verified on arm64): /' || true
 resample_test=
 for f in build-linux-arm64/Release/chaarfm_resample_test build-linux-arm64/chaarfm_resample_test; do [ -f "$f" ] && { resample_test=$f; break; }; done
