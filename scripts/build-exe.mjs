@@ -33,6 +33,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSy
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { userCacheDir } from '../src/util/user-cache.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -71,9 +72,7 @@ function nodeFromRegistry({ pkg: name, bin, major }, version = opt('--node-versi
     const v = JSON.parse(execFileSync(npm, ['view', `${name}@${major}`, 'version', '--json'], sh));
     version = [v].flat().sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
   }
-  const home = process.env.HOME || process.env.USERPROFILE || '';
-  const cache = process.env.XDG_CACHE_HOME || path.join(home, '.cache');
-  const dir = path.join(cache, 'chaarfm-worker', 'node-dist', `${name}-${version}`);
+  const dir = path.join(userCacheDir(), 'node-dist', `${name}-${version}`);
   const file = path.join(dir, 'package', bin);
   if (!existsSync(path.join(dir, '.complete'))) {
     rmSync(dir, { recursive: true, force: true });
