@@ -22,6 +22,25 @@ export interface Check {
   warning?: boolean;
 }
 
+/** The oldest Node.js the package runs on (package.json's `engines`, checked against it by cli-doctor.test). */
+export const MIN_NODE = '22.0.0';
+/** The oldest Node.js whose `node:sqlite` needs no flag: `serve`'s SQLite store (src/coordinator/store-sqlite.ts). */
+export const MIN_NODE_SQLITE = '22.13.0';
+
+const older = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true }) < 0;
+
+/**
+ * The `node` check for a Node.js version (`process.versions.node`): fails below MIN_NODE; warns
+ * below MIN_NODE_SQLITE (jobs work, `serve` only with --db postgres://...). The detail starts with
+ * the version (and the platform, when given).
+ */
+export function nodeCheck(version: string, platform?: string): Omit<Check, 'name'> {
+  const v = platform ? `v${version} (${platform})` : `v${version}`;
+  if (older(version, MIN_NODE)) return { ok: false, detail: `${v} is too old; chaarfm-worker needs Node.js ${MIN_NODE.split('.')[0]} or newer` };
+  if (older(version, MIN_NODE_SQLITE))
+    return { ok: false, warning: true, detail: `${v}: jobs work, but serve's SQLite store needs node:sqlite, built into Node.js ${MIN_NODE_SQLITE.replace(/\.0$/, '')} and newer (or use serve --db postgres://...)` };
+  return { ok: true, detail: v };
+}
 
 async function writable(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
@@ -45,11 +64,7 @@ export async function runChecks(opts: {
     }
   };
   await add('chaarfm-worker', async () => VERSION);
-  await add('node', async () => {
-    const major = Number(process.versions.node.split('.')[0]);
-    if (major < 20) throw new Error(`${process.version} is too old; chaarfm-worker needs Node.js 20 or newer`);
-    return `${process.version} (${process.platform}-${process.arch})`;
-  });
+  checks.push({ name: 'node', ...nodeCheck(process.versions.node, `${process.platform}-${process.arch}`) });
   const embed = await import('../embed/create-embedder.js');
   await add('backend', async () => {
     const r = embed.describeBackend(opts.backend);
