@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { YouTubeGate, YouTubeLimitError } from '../src/media/youtube-gate.js';
 import { JobError } from '../src/worker/job-error.js';
 import { silentLogger, type Logger } from '../src/log/logger.js';
+import { unverifiedOnWindows } from './support/windows-unverified.js';
 
 const FAKE = fileURLToPath(new URL('../../test/fixtures/fake-ytdlp.mjs', import.meta.url));
 const has = (cmd: string, arg: string): boolean => {
@@ -219,7 +220,8 @@ function ytdlpProcessesFor(url: string): number[] {
   return pids;
 }
 
-test('abort kills the download and rejects with the abort reason', { skip: !real || process.platform !== 'linux' }, async () => {
+const abortSkip = !real ? 'needs yt-dlp and ffmpeg' : unverifiedOnWindows('taskkillTree') || (process.platform !== 'linux' && 'reads /proc to see that no yt-dlp is left: Linux only');
+test('abort kills the download and rejects with the abort reason', { skip: abortSkip }, async () => {
   const ac = new AbortController();
   const reason = new Error('job timeout');
   const url = `${base}/stall.mp3`;
