@@ -13,7 +13,9 @@
 #      prebuild (the C++ engine tests as chaarfm_engine_test.exe among them), then the shipped
 #      executable alone in an empty folder: --help, doctor, vectorize on both backends (the portable vector must
 #      equal Linux's bit for bit, the native one the portable one within 1e-4), and a real job
-#      from a local coordinator with a stand-in yt-dlp.exe, its vector equal to vectorize's.
+#      from a local coordinator with a stand-in yt-dlp.exe, its vector equal to vectorize's;
+#      then its `serve` on SQLite, a job done by the Linux CLI, the vector it returns and the one in
+#      its database file (read back on Linux) equal to Linux's portable vector bit for bit.
 # Prints one closing line: `windows-leg: passed in N s; not verified under Wine: ...` naming what
 # it did not run (or fails naming the step).
 set -euo pipefail
@@ -117,5 +119,9 @@ node scripts/ci/compare-vectors.mjs "$work/vec-native.out" "$work/vec-wasm.out" 
 # ---- 6. a real job from a local coordinator ---------------------------------------------------
 node scripts/ci/job-roundtrip.mjs --clips "$work/clips" --expect "$work/vec-native.out" --log "$work/job-worker" --cwd "$work/user" \
   -- timeout -k 10 300 wine "$app" || fail "the job from a local coordinator"
+
+# ---- 7. serve from the executable (node:sqlite inside it), a Linux worker's job stored in it ---
+node scripts/ci/serve-roundtrip.mjs --clips "$work/clips" --expect "$work/linux-wasm.json" --db "$work/user/serve.db" --db-arg "$(winpath "$work/user")\\serve.db" \
+  --log "$work/serve-job" --cwd "$work/user" -- timeout -k 10 300 wine "$app" || fail "serve from the executable"
 
 say "passed in $((SECONDS - t0)) s; not verified under Wine: native-embedder.test.js and the $skipped skipped native tests named above"
