@@ -22,56 +22,15 @@
 #include "audio/resample.h"
 #include "audio/sinc_medium.h"
 #include "kernels/cpu_features.h"
-
-// pi, spelt out: M_PI is POSIX, not C++17 (mingw-w64 and MSVC lack it)
-constexpr double kPi = 3.14159265358979323846;
+#include "../../native/test/resample_support.h"
 
 using namespace chaarfm;
+using resample_support::Libsamplerate;
 
 namespace {
 
-std::vector<float> Library(const std::vector<float>& x, double rate) {
-  const float ratio = EssentiaRatio(rate);
-  int err = 0;
-  SRC_STATE* st = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &err);
-  if (!st) throw std::runtime_error(src_strerror(err));
-  std::vector<float> scratch(static_cast<size_t>(std::ceil(kEssentiaBlock * static_cast<double>(ratio))) + 1024);
-  std::vector<float> out;
-  out.reserve(static_cast<size_t>(x.size() * static_cast<double>(ratio)) + 1024);
-  auto convert = [&](const float* in, size_t n, bool eoi) {
-    SRC_DATA d{};
-    d.src_ratio = static_cast<double>(ratio);
-    d.end_of_input = eoi ? 1 : 0;
-    size_t used = 0;
-    for (;;) {
-      d.data_in = in + used;
-      d.input_frames = static_cast<long>(n - used);
-      d.data_out = scratch.data();
-      d.output_frames = static_cast<long>(scratch.size());
-      if (int e = src_process(st, &d)) throw std::runtime_error(src_strerror(e));
-      used += static_cast<size_t>(d.input_frames_used);
-      out.insert(out.end(), scratch.begin(), scratch.begin() + d.output_frames_gen);
-      if (used >= n && d.output_frames_gen == 0) break;
-      if (used >= n && !eoi) break;
-      if (d.input_frames_used == 0 && d.output_frames_gen == 0) break;
-    }
-  };
-  size_t pos = 0;
-  for (; pos + kEssentiaBlock <= x.size(); pos += kEssentiaBlock) convert(x.data() + pos, kEssentiaBlock, false);
-  if (pos < x.size()) convert(x.data() + pos, x.size() - pos, true);
-  src_delete(st);
-  return out;
-}
-
-std::vector<float> Ours(const std::vector<float>& x, double rate, int threads, SincDotFn fn) {
-  Resampler r(rate, threads, fn);
-  std::vector<float> out;
-  out.reserve(static_cast<size_t>(x.size() * static_cast<double>(r.ratio())) + 1024);
-  const size_t chunk = 65536;  // about what the worker's decoder hands over
-  for (size_t pos = 0; pos < x.size(); pos += chunk) r.Push(x.data() + pos, std::min(chunk, x.size() - pos), &out);
-  r.End(&out);
-  return out;
-}
+// about what the worker's decoder hands over
+constexpr size_t kChunk = 65536;
 
 double CpuSeconds() {  // the whole process, all its threads
   timespec ts{};
@@ -131,15 +90,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   } else {
-    x.resize(static_cast<size_t>(seconds * rate));
-    uint32_t s = 7;
-    for (size_t i = 0; i < x.size(); i++) {
-      const double t = static_cast<double>(i) / rate;
-      s = s * 1664525u + 1013904223u;
-      x[i] = static_cast<float>(0.3 * std::sin(2 * kPi * 220 * t) + 0.2 * std::sin(2 * kPi * 3951.07 * t) +
-                                0.25 * std::sin(2 * kPi * 55 * t) * std::exp(-6 * std::fmod(t, 0.5)) +
-                                0.1 * (s / 4294967296.0 - 0.5));
-    }
+    x = resample_support::MusicLike(static_cast<size_t>(seconds * rate), rate, 7);
   }
   const double dur = static_cast<double>(x.size()) / rate;
   std::printf("resampler bench: %.1f s at %.0f Hz (%s), best of %d, load average before: %s\n", dur, rate,
@@ -147,7 +98,7 @@ int main(int argc, char** argv) {
   std::printf("  (wall = elapsed, cpu = process CPU time of all its threads; best of the runs; on a loaded machine\n"
               "   the one-thread cpu column is the fair one, the two-thread wall column shows the split)\n");
   std::vector<float> want;
-  const Time t_lib = Best(repeat, [&] { want = Library(x, rate); });
+  const Time t_lib = Best(repeat, [&] { want = Libsamplerate(x, rate); });
   std::printf("  libsamplerate 0.2.2 SINC_MEDIUM   wall %7.3f s  cpu %7.3f s  %6.0fx realtime (cpu)\n", t_lib.wall, t_lib.cpu,
               dur / t_lib.cpu);
   struct V {
@@ -170,7 +121,7 @@ int main(int argc, char** argv) {
     }
     for (int threads : {1, 2}) {
       std::vector<float> got;
-      const Time t = Best(repeat, [&] { got = Ours(x, rate, threads, v.fn); });
+      const Time t = Best(repeat, [&] { got = resample_support::Ours(x, rate, threads, v.fn, kChunk); });
       const bool same = got.size() == want.size() && std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0;
       std::printf("  ours %-8s %d thread%s    wall %7.3f s  cpu %7.3f s  library/ours: wall %5.2fx  cpu %5.2fx  %s\n", v.name,
                   threads, threads > 1 ? "s" : " ", t.wall, t.cpu, t_lib.wall / t.wall, t_lib.cpu / t.cpu,

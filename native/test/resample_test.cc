@@ -23,69 +23,13 @@
 #include "audio/resample.h"
 #include "audio/sinc_medium.h"
 #include "kernels/cpu_features.h"
-
-// pi, spelt out: M_PI is POSIX, not C++17 (mingw-w64 and MSVC lack it)
-constexpr double kPi = 3.14159265358979323846;
+#include "resample_support.h"
 
 using namespace chaarfm;
+using resample_support::Libsamplerate;
+using resample_support::Ours;
 
 namespace {
-
-// The library, exactly as native/src/audio/resample.cc called it before it had a converter of its own.
-std::vector<float> Reference(const std::vector<float>& x, double rate) {
-  const float ratio = EssentiaRatio(rate);
-  if (ratio == 1.f) return x;
-  int err = 0;
-  SRC_STATE* st = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &err);
-  if (!st) throw std::runtime_error(src_strerror(err));
-  std::vector<float> scratch(static_cast<size_t>(std::ceil(kEssentiaBlock * static_cast<double>(ratio))) + 1024);
-  std::vector<float> out;
-  auto convert = [&](const float* in, size_t n, bool eoi) {
-    SRC_DATA d{};
-    d.src_ratio = static_cast<double>(ratio);
-    d.end_of_input = eoi ? 1 : 0;
-    size_t used = 0;
-    for (;;) {
-      d.data_in = in + used;
-      d.input_frames = static_cast<long>(n - used);
-      d.data_out = scratch.data();
-      d.output_frames = static_cast<long>(scratch.size());
-      if (int e = src_process(st, &d)) throw std::runtime_error(src_strerror(e));
-      used += static_cast<size_t>(d.input_frames_used);
-      out.insert(out.end(), scratch.begin(), scratch.begin() + d.output_frames_gen);
-      if (used >= n && d.output_frames_gen == 0) break;
-      if (used >= n && !eoi) break;
-      if (d.input_frames_used == 0 && d.output_frames_gen == 0) break;
-    }
-  };
-  size_t pos = 0;
-  for (; pos + kEssentiaBlock <= x.size(); pos += kEssentiaBlock) convert(x.data() + pos, kEssentiaBlock, false);
-  if (pos < x.size()) convert(x.data() + pos, x.size() - pos, true);
-  src_delete(st);
-  return out;
-}
-
-std::vector<float> Ours(const std::vector<float>& x, double rate, int threads, SincDotFn fn, size_t chunk) {
-  Resampler r(rate, threads, fn);
-  std::vector<float> out;
-  for (size_t pos = 0; pos < x.size(); pos += chunk) r.Push(x.data() + pos, std::min(chunk, x.size() - pos), &out);
-  r.End(&out);
-  if (r.output_samples() != out.size()) throw std::runtime_error("output_samples() disagrees with the output");
-  return out;
-}
-
-std::vector<float> Synthetic(size_t n, double rate) {
-  std::vector<float> x(n);
-  uint32_t s = 12345;
-  for (size_t i = 0; i < n; i++) {
-    const double t = static_cast<double>(i) / rate;
-    s = s * 1664525u + 1013904223u;
-    x[i] = static_cast<float>(0.3 * std::sin(2 * kPi * 220 * t) + 0.2 * std::sin(2 * kPi * 3951.07 * t) +
-                              0.25 * std::sin(2 * kPi * 55 * t) * std::exp(-6 * std::fmod(t, 0.5)) +
-                              0.1 * (s / 4294967296.0 - 0.5));
-  }
-  return x;
-}
 
 std::vector<float> Repeat(const std::vector<float>& rec, size_t n) {
   std::vector<float> x(n);
@@ -160,8 +104,8 @@ int main(int argc, char** argv) {
       for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
         if (quick && li % 4 != 2) continue;
         const size_t n = lengths[li];
-        const std::vector<float> x = sig == 0 ? Synthetic(n, rate) : Repeat(rec, n);
-        const std::vector<float> want = Reference(x, rate);
+        const std::vector<float> x = sig == 0 ? resample_support::MusicLike(n, rate, 12345) : Repeat(rec, n);
+        const std::vector<float> want = Libsamplerate(x, rate);
         for (size_t v = 0; v < variants.size(); v++) {
           if (!variants[v].runs) continue;
           for (int threads = 1; threads <= 3; threads++) {
