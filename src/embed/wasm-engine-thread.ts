@@ -37,7 +37,7 @@ function meanRows(rows: Float32Array, width: number, n: number): Float32Array {
 
 class EngineServer {
   private jobs = new Map<number, Job>();
-  constructor(private model: WasmModel, private post: (m: FromThread, t?: ArrayBuffer[]) => void) {}
+  constructor(private model: WasmModel, private outputs: string[], private post: (m: FromThread, t?: ArrayBuffer[]) => void) {}
 
   handle(m: ToThread): void {
     if (m.type === 'start') {
@@ -53,6 +53,8 @@ class EngineServer {
     try {
       if (m.type === 'cancel') this.drop(m.id);
       else if (m.type === 'patches') {
+        // the engine's SIMD Relu (max(x, 0)) would turn a NaN into 0: refuse such input outright
+        if (!m.patches.every(Number.isFinite)) throw new Error('the patches contain NaN or infinite values');
         job.patches.push(m.patches);
         this.post({ type: 'ack', id: m.id });
       } else if (m.type === 'pcm') {
@@ -83,10 +85,17 @@ class EngineServer {
       rows = Math.floor(all.length / PATCH);
       const outs = rows > 0 ? this.model.runPatches(all.subarray(0, rows * PATCH)) : [];
       means = outs.map((o, i) => meanRows(o, this.model.outputWidths[i], rows));
-      finite = outs.every((o) => o.every(Number.isFinite));
+      for (const [i, o] of outs.entries()) {
+        const bad = o.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) {
+          const patch = Math.floor(bad / this.model.outputWidths[i]) + 1;
+          throw new Error(`MusiCNN output ${this.outputs[i]} contains NaN or Inf values (patch ${patch})`);
+        }
+      }
+      finite = true;
     }
     this.drop(id);
-    if (!finite) throw new Error('MusiCNN output contains NaN or Inf values');
+    if (!finite) throw new Error(`MusiCNN output ${this.outputs.join(' or ')} contains NaN or Inf values (mean of ${rows} patches)`);
     this.post({ type: 'done', id, rows, means }, means.map((x) => x.buffer as ArrayBuffer));
   }
 
@@ -111,7 +120,7 @@ async function main(): Promise<void> {
   try {
     const engine = await loadWasmEngine(init.engineDir);
     const model = engine.createModel(graphToSpec(parseGraphDef(init.modelBytes, 'model'), init.outputs));
-    server = new EngineServer(model, post);
+    server = new EngineServer(model, init.outputs, post);
   } catch (err) {
     post({ type: 'init-error', message: (err as Error).message ?? String(err) });
     return;
