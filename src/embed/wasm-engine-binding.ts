@@ -16,8 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { graphToBlob } from './graph-blob.js';
+import { packageRoot } from './model-file.js';
 import type { GraphSpecJs } from './native-binding.js';
 
 interface EngineModule {
@@ -54,9 +54,8 @@ interface EngineModule {
   _chaarfm_run_patches(m: number, patches: number, n: number, fast: number, out: number): number;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** Where the built module lies: prebuilds/wasm at the package root (dist/src/embed -> ../../..). */
-export const WASM_ENGINE_DIR = path.resolve(here, '..', '..', '..', 'prebuilds', 'wasm');
+/** Where the built module lies: prebuilds/wasm at the package root (also in the executables' unpacked tree). */
+export const WASM_ENGINE_DIR = path.join(packageRoot(), 'prebuilds', 'wasm');
 
 /** As the addon's (native-binding.ts): what a session has taken and computed so far. */
 export interface WasmProgress {
