@@ -62,7 +62,7 @@ export interface WasmEmbedderOptions {
   tmpDir?: string;
   /** Threads in the pool (each holds the model once); default 1. */
   threads?: number;
-  /** Patches per graph call; default 4. Results do not depend on it. */
+  /** Patches per graph call of the reference backend (TF.js); default 4. Results do not depend on it. The wasm engine batches inside (MusicnnRunner). */
   batchSize?: number;
   /** Seconds of PCM a job may have queued in its thread; default 8. */
   maxInFlightSeconds?: number;
