@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /**
- * Benchmark of the portable (WASM) embedding path on a generated 4-minute music-like track
+ * Benchmark of the reference backend (`--backend essentia.js`: libsamplerate-js, essentia.js, TF.js WASM; the portable backend, our engine in WebAssembly, is in bench/wasm-engine.ts) on a generated 4-minute music-like track
  * (chord progression + kick/hat drums + pink noise, made with ffmpeg's lavfi).
  *
  * Prints the machine's cores, then:
@@ -115,7 +115,7 @@ export async function runPortableBench(seconds = 240): Promise<void> {
 
     // 2. end to end, through the worker threads
     for (const [threads, jobs] of [[1, 1], [2, 2]] as const) {
-      const e = await createEmbedder({ backend: 'wasm', threads });
+      const e = await createEmbedder({ backend: 'essentia.js', threads });
       t = now();
       await Promise.all(Array.from({ length: jobs }, () => e.embed(file)));
       const wall = now() - t;

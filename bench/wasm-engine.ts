@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /**
  * Benchmark of our engine compiled to WebAssembly (prebuilds/wasm, `npm run build:wasm`)
- * against the portable path of today (TF.js WASM), in the same run, one thread:
+ * against the reference backend (TF.js WASM, essentia.js), in the same run, one thread:
  *  1. one patch on the product path: a 16-patch frame stream (187 + 15 x 93 = 1582 log-mel
  *     frames) through a wasm engine session (overlap reuse, SIMD128 kernels), vs the same 16
  *     patches through TF.js WASM in batches of 4, as the portable embedder runs them; best of
  *     `reps`, wall and CPU time of this process;
  *  2. the whole portable pipeline on a local generated 4-minute MP3 (bench/portable.ts's
- *     track): decode (ffmpeg) -> libsamplerate-js -> wasm engine (frames, mel, MusiCNN) on one
- *     worker thread, vs the portable embedder (essentia.js + TF.js WASM) on one thread.
+ *     track): createEmbedder({ backend: 'wasm', threads: 1 }) (decode with ffmpeg -> the wasm
+ *     engine's resampler, frames, mel, MusiCNN on one worker thread), vs the reference backend
+ *     (`essentia.js`: libsamplerate-js + essentia.js + TF.js WASM) on one thread; and the
+ *     resampler alone on the decoded PCM (the wasm engine's vs libsamplerate-js).
  * Prints the load average too: other work on the machine shows up there.
  * Run: `npx tsc -p tsconfig.json && node dist/bench/wasm-engine.js [seconds] [reps]`. Not a test.
  */
@@ -18,13 +20,14 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeToPcm, resolveFfmpeg } from '../src/audio/ffmpeg.js';
+import { Resampler } from '../src/audio/resample.js';
+import { concatFloat32 } from '../src/util/float32.js';
 import { createEmbedder } from '../src/embed/create-embedder.js';
 import { parseGraphDef } from '../src/embed/graphdef.js';
 import { bundledModelPath } from '../src/embed/model-file.js';
 import { graphToSpec } from '../src/embed/native-binding.js';
 import { loadTfjsGraph } from '../src/embed/tfjs-graph.js';
 import { loadWasmEngine } from '../src/embed/wasm-engine-binding.js';
-import { WasmEngineWorker } from '../src/embed/wasm-engine-worker.js';
 import { makeTrack } from './portable.js';
 
 const BANDS = 96;
@@ -66,7 +69,7 @@ export async function runWasmEngineBench(seconds = 240, reps = 5): Promise<void>
   const engine = await loadWasmEngine();
   const model = engine.createModel(graphToSpec(graph, ['model/dense/BiasAdd']));
   const stream = () => {
-    const session = model.openSession();
+    const session = model.openSession(16000);
     for (let f = 0; f < STREAM_FRAMES; f += 93) session.pushBands(frames.subarray(f * BANDS, Math.min(STREAM_FRAMES, f + 93) * BANDS));
     const r = session.finish();
     session.close();
@@ -97,19 +100,18 @@ export async function runWasmEngineBench(seconds = 240, reps = 5): Promise<void>
   try {
     const file = path.join(dir, 'track.mp3');
     makeTrack(ffmpegPath, file, seconds);
-    const w = await WasmEngineWorker.create({ modelBytes, outputs: ['model/dense/BiasAdd'] });
+    const w = await createEmbedder({ backend: 'wasm', threads: 1 });
     let t = now();
     let c = cpu();
-    const pcm = await decodeToPcm(file, { ffmpegPath });
-    const r = await w.embedPcm(pcm.sampleRate, pcm);
+    const r = await w.embed(file);
     const wallOurs = now() - t;
     const cpuOurs = cpu() - c; // this process, all its threads (ffmpeg is a child: not counted)
     await w.close();
-    const duration = r.inputSamples / pcm.sampleRate;
+    const duration = r.duration;
     console.log(`2. whole pipeline, ${duration.toFixed(1)} s track, one thread (load average ${load()}):`);
     console.log(`   wasm engine: ${wallOurs.toFixed(2)} s wall, ${r.patches} patches, realtime x${(duration / wallOurs).toFixed(1)} (target >= 20x); ` +
       `CPU ${cpuOurs.toFixed(2)} s (x${(duration / cpuOurs).toFixed(1)} by CPU time)`);
-    const e = await createEmbedder({ backend: 'wasm', threads: 1 });
+    const e = await createEmbedder({ backend: 'essentia.js', threads: 1 });
     t = now();
     c = cpu();
     const v = await e.embed(file);
@@ -117,10 +119,24 @@ export async function runWasmEngineBench(seconds = 240, reps = 5): Promise<void>
     const cpuTheirs = cpu() - c;
     await e.close();
     let diff = 0;
-    for (let i = 0; i < v.vector.length; i++) diff = Math.max(diff, Math.abs(v.vector[i] - r.means[0][i]));
-    console.log(`   portable embedder (essentia.js + TF.js WASM): ${wallTheirs.toFixed(2)} s wall, realtime x${(duration / wallTheirs).toFixed(1)}; ` +
+    for (let i = 0; i < v.vector.length; i++) diff = Math.max(diff, Math.abs(v.vector[i] - r.vector[i]));
+    console.log(`   reference backend (essentia.js + TF.js WASM): ${wallTheirs.toFixed(2)} s wall, realtime x${(duration / wallTheirs).toFixed(1)}; ` +
       `CPU ${cpuTheirs.toFixed(2)} s (x${(duration / cpuTheirs).toFixed(1)})`);
     console.log(`   ratio ${(wallTheirs / wallOurs).toFixed(1)}x; max |vector difference| ${diff.toExponential(2)}`);
+    // the resampler alone, on the decoded PCM: ours (in the wasm engine) vs libsamplerate-js
+    const parts: Float32Array[] = [];
+    const pcm = await decodeToPcm(file, { ffmpegPath });
+    for await (const ch of pcm) parts.push(ch);
+    const x = concatFloat32(parts);
+    const oursR = best(2, () => void engine.resample(x, pcm.sampleRate, 65536));
+    const lsr = await Resampler.create(pcm.sampleRate);
+    t = now();
+    for (let at = 0; at < x.length; at += 65536) lsr.push(x.subarray(at, at + 65536));
+    lsr.end();
+    const wallLsr = now() - t;
+    lsr.dispose();
+    console.log(`   resampler alone (${pcm.sampleRate} Hz -> 16 kHz): wasm engine (${engine.resamplerVariant}) ${oursR.wall.toFixed(2)} s, ` +
+      `libsamplerate-js ${wallLsr.toFixed(2)} s (${(wallLsr / oursR.wall).toFixed(1)}x)`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

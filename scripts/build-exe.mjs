@@ -16,13 +16,15 @@
  * --blob-node PATH, else node-<host> of that major from the same registry (the same cache).
  *
  * 1. esbuild bundles dist/src/bin.js and the portable backend's thread script
- *    (dist/src/embed/wasm-embedder-thread.js) into CommonJS. `import.meta.url` becomes the
+ *    (dist/src/embed/wasm-engine-thread.js: our engine compiled to WebAssembly) into CommonJS.
+ *    The reference backend (`--backend essentia.js`: essentia.js, TF.js, libsamplerate-js,
+ *    optional dependencies; essentia.js is AGPL) is neither bundled nor shipped: its packages are
+ *    external and its thread script is left out, so the executable says it needs the npm package. `import.meta.url` becomes the
  *    bundle's own file URL, so the package's lookups that start from it (package root, model,
  *    thread script, .wasm folders) work from the unpacked tree.
  * 2. The files that must exist on disk are listed in a manifest and become SEA assets:
  *    a package.json, both bundles, the model and its README, the prebuild, node-gyp-build,
- *    the .wasm files of TF.js and the essentia.js module (loaded with require at run time),
- *    the licences (`serve` needs no asset: its SQLite store is Node's own node:sqlite).
+ *    the wasm engine (prebuilds/wasm: chaarfm-engine.wasm and its glue), the licences (`serve` needs no asset: its SQLite store is Node's own node:sqlite).
  *    scripts/exe-main.cjs unpacks them into the user cache on first run.
  * 3. `node --experimental-sea-config` makes the blob; a copy of the Node binary (symbols
  *    stripped on Linux) gets it through postject; macOS copies are re-signed ad hoc.
@@ -34,6 +36,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { userCacheDir } from '../src/util/user-cache.js';
+import { REFERENCE_PACKAGES } from '../dist/src/embed/reference-backend.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -129,13 +132,14 @@ const common = {
   define: { 'import.meta.url': '__chaarfm_import_meta_url' },
   banner: { js: 'var __chaarfm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   // optional or native: found at run time (or cleanly missing) instead of bundled
-  external: ['pg-native', 'bufferutil', 'utf-8-validate', 'ffmpeg-static'],
+  // the reference backend's packages (optional dependencies) are never bundled
+  external: ['pg-native', 'bufferutil', 'utf-8-validate', 'ffmpeg-static', ...REFERENCE_PACKAGES],
 };
 await esbuild.build({ ...common, entryPoints: [path.join(root, 'dist/src/bin.js')], outfile: path.join(stage, 'chaarfm.cjs') });
 await esbuild.build({
   ...common,
-  entryPoints: [path.join(root, 'dist/src/embed/wasm-embedder-thread.js')],
-  outfile: path.join(stage, 'wasm-embedder-thread.js'),
+  entryPoints: [path.join(root, 'dist/src/embed/wasm-engine-thread.js')],
+  outfile: path.join(stage, 'wasm-engine-thread.js'),
 });
 
 // ---- 2. the file tree and its manifest --------------------------------------------------------
@@ -159,22 +163,17 @@ const stub = (name, text) => {
 // package.json without "type": the .js bundles are CommonJS
 stub('package.json', `${JSON.stringify({ name: pkg.name, version: pkg.version, license: pkg.license, private: true }, null, 2)}\n`);
 add('dist/chaarfm.cjs', path.join(stage, 'chaarfm.cjs'));
-add('dist/wasm-embedder-thread.js', path.join(stage, 'wasm-embedder-thread.js'));
+add('dist/wasm-engine-thread.js', path.join(stage, 'wasm-engine-thread.js'));
 addDir('models', path.join(root, 'models'));
 addDir(`prebuilds/${target}`, prebuildDir);
 for (const f of ['LICENSE', 'THIRD_PARTY_NOTICES.md']) add(f, need(path.join(root, f), 'it ships with the executable'));
 // node-gyp-build finds prebuilds/ from the package root, as in an npm install
 const ngb = pkgDir('node-gyp-build');
 for (const f of ['package.json', 'index.js', 'node-gyp-build.js']) add(`node_modules/node-gyp-build/${f}`, path.join(ngb, f));
-// the portable backend: TF.js's .wasm folder is found by resolving the package; essentia.js is required at run time
-const tfw = pkgDir('@tensorflow/tfjs-backend-wasm');
-stub('node_modules/@tensorflow/tfjs-backend-wasm/package.json', '{"name":"@tensorflow/tfjs-backend-wasm","main":"dist/index.js"}\n');
-stub('node_modules/@tensorflow/tfjs-backend-wasm/dist/index.js', '// only the .wasm files beside this are used; the code is in the bundle\n');
-addDir('node_modules/@tensorflow/tfjs-backend-wasm/dist', path.join(tfw, 'dist'), (f) => f.endsWith('.wasm'));
-const ess = pkgDir('essentia.js');
-stub('node_modules/essentia.js/package.json', '{"name":"essentia.js","license":"AGPL-3.0"}\n');
-add('node_modules/essentia.js/dist/essentia-wasm.umd.js', path.join(ess, 'dist', 'essentia-wasm.umd.js'));
-add('node_modules/essentia.js/LICENSE', path.join(ess, 'LICENSE'));
+// the portable backend: our engine compiled to WebAssembly (npm run build:wasm)
+for (const f of ['chaarfm-engine.wasm', 'chaarfm-engine.cjs']) {
+  add(`prebuilds/wasm/${f}`, need(path.join(root, 'prebuilds', 'wasm', f), 'run `npm run build:wasm` first'));
+}
 const hash = createHash('sha256');
 const manifestFiles = files.map(([name, src]) => {
   const bytes = readFileSync(src);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /**
- * Tests for src/embed/wasm-embedder.ts (+ its thread and create-embedder): the event loop
+ * Tests for src/embed/wasm-embedder.ts on the portable backend (our engine in WebAssembly,
+ * src/embed/wasm-engine-thread.ts) and create-embedder: the event loop
  * stays responsive during an embed, concurrent calls give the same vectors as sequential ones
  * (one thread or two), streams and paths agree, abort and close() work, NaN outputs are
  * rejected, and the backend choice explains itself. Nothing here depends on speed: the lag
@@ -126,9 +127,15 @@ test('the mean adds rows in order in float32, as numpy mean(axis=0) does on floa
   assert.equal(new RowMean(1).add(new Float32Array([Infinity]), 1), false);
 });
 
-test('rejects a NaN output instead of returning a NaN vector', { skip }, async () => {
-  const patches = new Float32Array(187 * 96).fill(NaN);
-  await assert.rejects(embedder.embedPatches(patches), /MusiCNN output model\/dense\/BiasAdd contains NaN or Inf values \(patch 1\)/);
+test('rejects a NaN output instead of returning a NaN vector, and NaN patches as input', { skip }, async () => {
+  // 3e38 overflows inside the graph: the output is NaN
+  const huge = new Float32Array(2 * 187 * 96).fill(1e-3);
+  huge.fill(3e38, 187 * 96);
+  await assert.rejects(embedder.embedPatches(huge), /MusiCNN output model\/dense\/BiasAdd contains NaN or Inf values \(patch 2\)/);
+  // the engine's Relu would hide a NaN input: it is refused before it runs
+  await assert.rejects(embedder.embedPatches(new Float32Array(187 * 96).fill(NaN)), /the patches contain NaN or infinite values/);
+  const ok = await embedder.embedPatches(new Float32Array(187 * 96).fill(1e-3));
+  assert.equal(ok.patches, 1);
 });
 
 test('close() fails jobs in flight, stops the threads and refuses new work', { skip }, async () => {
@@ -164,6 +171,9 @@ test('a process exits on its own after close(), even with a job in flight', { sk
   assert.match(out, /rejected: The embedder was closed/);
 });
 
-test('backend choice: wasm when asked (the native cases are in native-loader.test.ts)', () => {
+test('backend choice: wasm or essentia.js when asked (the native cases are in native-loader.test.ts); the wasm one is our engine', { skip }, async () => {
   assert.deepEqual(describeBackend('wasm'), { backend: 'wasm', reason: 'chosen with --backend wasm' });
+  assert.deepEqual(describeBackend('essentia.js'), { backend: 'essentia.js', reason: 'chosen with --backend essentia.js' });
+  await assert.rejects(createEmbedder({ backend: 'tfjs' as never }), /Expected auto, native, wasm or essentia.js for backend but received "tfjs"/);
+  assert.equal(embedder.backend, 'wasm');
 });

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /**
  * The native Embedder (src/embed/native-embedder.ts over the addon) end to end:
- *  - fidelity against the portable wasm backend on generated music-like audio (20 s and 4 min):
+ *  - fidelity against the reference backend (essentia.js + TF.js, the oracle; skipped without
+ *    its optional dependencies) on generated music-like audio (20 s and 4 min):
  *    every component within 1e-4 and cosine >= 0.999999; Essentia's own regression case
  *    (vignesh.wav through genre_dortmund's model/Sigmoid) within Essentia's 1e-5;
- *  - the same vector for threads 1 and 2 and run after run; `peak` equal to the wasm one;
+ *  - the same vector for threads 1 and 2 and run after run; `peak` equal to the reference's;
  *  - each kernel ISA (child processes under CHAARFM_MAX_ISA) within 1e-5 / cosine 0.999999 of
  *    this process's, and this process's ISA bit-identical in another process;
  *    threads 2/3 sessions (front end and engine overlapped) == threads 1 bit for bit, and
@@ -30,7 +31,7 @@ import { openModelFile } from '../src/embed/model-file.js';
 import { graphToSpec } from '../src/embed/native-binding.js';
 import { AudioTooShortError } from '../src/embed/wasm-embedder.js';
 import { loadTestBinding } from './support/native-addon.js';
-import { checkEssentiaRegression, fixturesDir } from './support/fixtures.js';
+import { checkEssentiaRegression, fixturesDir, noReference } from './support/fixtures.js';
 import { ffmpegSkip } from './support/ffmpeg.js';
 
 // every test here decodes its audio with ffmpeg
@@ -70,8 +71,8 @@ function compare(a: Float32Array, b: Float32Array): { maxDiff: number; cosine: n
   return { maxDiff, cosine: dot / Math.sqrt(na * nb) };
 }
 
-async function wasmEmbed(file: string, threads = 1): Promise<EmbedResult> {
-  const e = await createEmbedder({ backend: 'wasm', threads });
+async function referenceEmbed(file: string, threads = 1): Promise<EmbedResult> {
+  const e = await createEmbedder({ backend: 'essentia.js', threads });
   try {
     return await e.embed(file);
   } finally {
@@ -80,23 +81,23 @@ async function wasmEmbed(file: string, threads = 1): Promise<EmbedResult> {
 }
 
 async function fidelity(t: { diagnostic(m: string): void }, file: string, patches: number): Promise<void> {
-  const [w, n] = [await wasmEmbed(file), await native!.embed(file)];
+  const [w, n] = [await referenceEmbed(file), await native!.embed(file)];
   assert.equal(n.patches, patches);
   assert.equal(w.patches, patches);
   assert.equal(n.vector.length, 200);
   const { maxDiff, cosine } = compare(n.vector, w.vector);
-  t.diagnostic(`${path.basename(file)}: max |native - wasm| ${maxDiff.toExponential(2)}, cosine ${cosine.toFixed(9)}`);
+  t.diagnostic(`${path.basename(file)}: max |native - reference| ${maxDiff.toExponential(2)}, cosine ${cosine.toFixed(9)}`);
   assert.ok(maxDiff <= 1e-4, `max diff ${maxDiff}`);
   assert.ok(cosine >= 0.999999, `cosine ${cosine}`);
   assert.equal(n.peak, w.peak);
   assert.equal(n.duration, w.duration);
 }
 
-test('native equals the wasm backend on 20 s of music within 1e-4, cosine >= 0.999999', { skip: noAddon }, async (t) => {
+test('native equals the reference backend on 20 s of music within 1e-4, cosine >= 0.999999', { skip: noAddon || noReference }, async (t) => {
   await fidelity(t, clip('music-20s.wav'), 12); // 1252 frames -> floor((1252 - 187) / 93) + 1
 });
 
-test('native equals the wasm backend on a 4-minute clip within 1e-4, cosine >= 0.999999', { skip: noAddon, timeout: 600_000 }, async (t) => {
+test('native equals the reference backend on a 4-minute clip within 1e-4, cosine >= 0.999999', { skip: noAddon || noReference, timeout: 600_000 }, async (t) => {
   const file = clip('music-240s.wav');
   await writeClip(file, { seconds: 240, seed: 23 });
   await fidelity(t, file, 160); // 15001 frames -> floor((15001 - 187) / 93) + 1

@@ -27,7 +27,7 @@ let dir: string;
 let pkg: string;
 
 /**
- * A copy of the package (dist, package.json; models and node_modules linked) without any addon.
+ * A copy of the package (dist, package.json, the wasm engine; models and node_modules linked) without any addon.
  * Where no link can be made or followed (Wine), the copy goes inside this checkout (build-loader-test-*, so
  * its imports find the checkout's node_modules by walking up) and models/ is copied.
  */
@@ -50,6 +50,8 @@ before(async () => {
   }
   await cp(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
   await cp(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
+  // the portable backend as the package ships it (npm run build:wasm), no addon beside it
+  await cp(path.join(root, 'prebuilds', 'wasm'), path.join(pkg, 'prebuilds', 'wasm'), { recursive: true });
   await writeClip(path.join(dir, 'clip.wav'), { seconds: 4, seed: 3 });
   await writeFile(path.join(dir, 'not-an-addon.node'), 'this is not a shared library\n');
 });

@@ -5,7 +5,8 @@
  * after tsc, which `npm test` has just run), copied alone into an empty folder (no
  * node_modules, no package.json), and run there with every compiler and build tool replaced by
  * a stand-in that records being run: `--help` (first run: it unpacks into the cache), `doctor`,
- * `vectorize` on the native addon and on the bundled WASM backend, and a real job: a local
+ * `vectorize` on the native addon and on the portable backend (the wasm engine; the reference
+ * backend's files are absent and `--backend essentia.js` says so), and a real job: a local
  * coordinator queues a generated track served over HTTP, the executable's worker downloads it
  * with the real yt-dlp and sends back the same vector `vectorize` prints; several first runs at
  * once on an empty cache (one consistent tree); and `serve` from the executable on SQLite (a
@@ -156,13 +157,21 @@ test('serve runs from the executable on SQLite: a real HTTP request and the exec
   assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
 });
 
-test('the executable carries the portable WASM backend too', { skip }, () => {
+test('the executable carries the portable backend (our engine in WebAssembly) and not the reference one (essentia.js, AGPL; TF.js)', { skip }, () => {
   const v = exeRun(['vectorize', '--backend', 'wasm', join(media.dir, 'track.wav')], 180_000);
   assert.equal(v.status, 0, explain(v));
   const line = JSON.parse(v.stdout.trim()) as { vector: number[]; backend: string };
   assert.equal(line.backend, 'wasm');
   const diff = Math.max(...line.vector.map((x, i) => Math.abs(x - nativeVector[i])));
   assert.ok(diff < 1e-4, `wasm and native vectors differ by ${diff}`);
+  const bytes = readFileSync(exe);
+  assert.ok(bytes.includes('prebuilds/wasm/chaarfm-engine.wasm'), 'the wasm engine is an asset');
+  for (const file of ['essentia-wasm.umd.js', 'tfjs-backend-wasm-simd.wasm']) {
+    assert.ok(!bytes.includes(file), `${file} is not in the executable`);
+  }
+  const r = exeRun(['vectorize', '--backend', 'essentia.js', join(media.dir, 'track.wav')]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /the reference backend \(--backend essentia\.js\) needs its optional dependencies/);
 });
 
 test('the executable works a job from a local coordinator over the real yt-dlp', { skip }, async (t) => {

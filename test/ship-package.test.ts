@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /**
- * The npm package as a user gets it: the real `npm pack` (its prepack builds dist and this
- * platform's prebuild into prebuilds/), the tarball's contents and size, then an install into
- * an empty folder with `npm install --ignore-scripts` and `npx chaarfm-worker` run there with
+ * The npm package as a user gets it: the real `npm pack` (its prepack builds dist, this
+ * platform's prebuild and the wasm engine into prebuilds/), the tarball's contents and size, then
+ * an install into an empty folder with `npm install --ignore-scripts --omit=optional` (so without
+ * the reference backend: essentia.js, TF.js, libsamplerate-js; its node_modules size is
+ * reported) and `npx chaarfm-worker` run there with
  * every compiler and build tool replaced by a stand-in that records being run: `--help`,
  * `doctor`, `vectorize` on a generated clip (native backend from the prebuild), a connection
  * to a local coordinator (timed), `serve` from the installed package (PostgreSQL: a real HTTP
  * request and the installed worker connecting; SQLite on node:sqlite, which needs no install step), and,
- * with the prebuild removed, the WASM fallback that says why.
+ * with the prebuild removed, the portable backend (our engine in WebAssembly) that says why,
+ * and `--backend essentia.js` refused with what to install.
  * The guard's empty record means something because two checks show it can fill: the installed
  * package's own compile path (build:from-source) reaches a stand-in, and the install steps npm
  * would run without --ignore-scripts are listed (none of the package's own; the dependencies'
@@ -73,7 +76,7 @@ before(async () => {
   guard = noCompilerEnv(dir);
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), '{"name":"ship-test-app","private":true}\n');
-  const i = run(npm, ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: app, env: guard.env, timeoutMs: 300_000 });
+  const i = run(npm, ['install', '--ignore-scripts', '--omit=optional', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: app, env: guard.env, timeoutMs: 300_000 });
   assert.equal(i.status, 0, `npm install failed: ${explain(i)}`);
   pkg = join(app, 'node_modules', 'chaarfm-worker');
   clip = join(dir, 'clip.wav');
@@ -98,6 +101,9 @@ test('npm pack holds the JS, the types, the prebuild, the model with its README 
     'package/dist/src/bin.js',
     'package/dist/src/index.d.ts',
     'package/dist/src/embed/wasm-embedder-thread.js',
+    'package/dist/src/embed/wasm-engine-thread.js',
+    'package/prebuilds/wasm/chaarfm-engine.wasm',
+    'package/prebuilds/wasm/chaarfm-engine.cjs',
     'package/models/msd-musicnn-1.pb',
     'package/models/README.md',
     `package/prebuilds/${PLATFORM}/chaarfm.napi.node`,
@@ -205,8 +211,23 @@ test('serve runs from a --ignore-scripts install on SQLite (node:sqlite): a real
   assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
 });
 
-test('without the prebuild, the WASM fallback says why and gives the same vector', { skip }, () => {
-  rmSync(join(pkg, 'prebuilds'), { recursive: true, force: true });
+test('installed without the optional reference backend: its node_modules size, and --backend essentia.js says what to install', { skip }, (t) => {
+  for (const name of ['essentia.js', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@alexanderolsen/libsamplerate-js']) {
+    assert.ok(!existsSync(join(app, 'node_modules', ...name.split('/'))), `${name} was not installed`);
+  }
+  const du = run('du', ['-sk', join(app, 'node_modules')]);
+  assert.equal(du.status, 0, explain(du));
+  const kb = Number(du.stdout.split(/\s/)[0]);
+  assert.ok(kb > 0, du.stdout);
+  t.diagnostic(`node_modules without the reference backend (--omit=optional): ${(kb / 1024).toFixed(1)} MiB`);
+  const r = chaarfm(['vectorize', '--backend', 'essentia.js', clip]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /the reference backend \(--backend essentia\.js\) needs its optional dependencies, not installed here: .*essentia\.js.*npm install --include=optional/);
+});
+
+test('without the prebuild, the portable backend (the wasm engine) says why and gives the same vector', { skip }, () => {
+  rmSync(join(pkg, 'prebuilds', PLATFORM), { recursive: true, force: true });
+  assert.ok(existsSync(join(pkg, 'prebuilds', 'wasm', 'chaarfm-engine.wasm')), 'the wasm engine stays');
   assert.ok(!existsSync(join(pkg, 'build')), 'no local build in the installed copy');
   const v = chaarfm(['vectorize', '--verbose', clip], 180_000);
   assert.equal(v.status, 0, explain(v));

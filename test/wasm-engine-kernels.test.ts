@@ -7,16 +7,22 @@
  * fast kernels over both whole graphs: "max |reference kernels - fast| = 0"; the streamed end
  * vectors of generic and wasm128, lowered in-process by SetIsaCapForTesting, the same digest).
  * Where the native engine test program is built too, the wasm digests must equal the native
- * generic build's (CHAARFM_MAX_ISA=generic): the same bits on both targets. Skips with the
- * reason when the program is not built.
+ * generic build's (CHAARFM_MAX_ISA=generic): the same bits on both targets. Also the resampler's
+ * C++ test built for wasm (chaarfm_resample_test.js): our resampler, generic and SIMD128 dot
+ * products, against libsamplerate 0.2.2 compiled from its pinned source for wasm too, float by
+ * float, on the synthetic signal and on Essentia's recording (vignesh.wav). Skips with the
+ * reason when a program is not built.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { decodeToPcm, resolveFfmpeg } from '../src/audio/ffmpeg.js';
+import { concatFloat32 } from '../src/util/float32.js';
+import { noVignesh, VIGNESH_WAV } from './support/fixtures.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const program = join(root, 'build-wasm', 'chaarfm_engine_test.js');
@@ -81,6 +87,39 @@ test('wasm engine C++ tests pass under node (SIMD128 kernels bit-equal to generi
       assert.equal(byIsa.get('generic'), want, `${graph}: the wasm end vectors are not the native generic build's bits`);
       t.diagnostic(`${graph}: wasm128 = wasm generic = native generic (digest ${want})`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const resampleProgram = join(root, 'build-wasm', 'chaarfm_resample_test.js');
+const skipResample = existsSync(resampleProgram)
+  ? false
+  : `the resampler's C++ test is not built for wasm (no ${resampleProgram}); build it with: node native/scripts/build-wasm.mjs --tests`;
+
+function runResample(args: string[]): string {
+  const r = spawnSync(process.execPath, [resampleProgram, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  assert.equal(r.status, 0, `chaarfm_resample_test.js ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, / 0 failures$/m);
+  for (const v of ['generic', 'wasm128']) assert.match(r.stdout, new RegExp(`^PASS ${v}: [1-9]\\d* cases vs libsamplerate$`, 'm'));
+  assert.match(r.stdout, /^best variant here: wasm128$/m);
+  return r.stdout;
+}
+
+test('wasm resampler == libsamplerate 0.2.2 (wasm) bit for bit: synthetic signal, generic and SIMD128 dot products', { skip: skipResample, timeout: 600_000 }, () => {
+  assert.match(runResample([]), /^SKIP recording: no --pcm file given$/m);
+});
+
+test('wasm resampler == libsamplerate 0.2.2 (wasm) bit for bit: a real recording (vignesh.wav)', { skip: skipResample || noVignesh, timeout: 600_000 }, async () => {
+  const pcm = await decodeToPcm(VIGNESH_WAV, { ffmpegPath: await resolveFfmpeg() });
+  const parts: Float32Array[] = [];
+  for await (const c of pcm) parts.push(c);
+  const x = concatFloat32(parts);
+  const dir = mkdtempSync(join(tmpdir(), 'chaarfm-wasm-resample-'));
+  try {
+    const file = join(dir, 'vignesh.f32');
+    writeFileSync(file, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+    assert.doesNotMatch(runResample(['--pcm', file, '--only-recording']), /^SKIP recording/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

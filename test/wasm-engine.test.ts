@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
 /**
- * The wasm engine through its TypeScript surface (src/embed/wasm-engine-binding.ts and the
- * worker thread of src/embed/wasm-engine-worker.ts): Essentia's own regression case within 1e-5,
- * the SIMD128 kernels giving the generic kernels' bits over whole graphs, rows and mel bands
- * bit for bit against the native addon's generic kernels (a child process under
- * CHAARFM_MAX_ISA=generic: the cap is read when the addon loads), and the errors. Skips, saying why, when prebuilds/wasm is not built
- * (`npm run build:wasm`); the native comparisons skip without the addon.
+ * The wasm engine (the portable backend) through its TypeScript surface
+ * (src/embed/wasm-engine-binding.ts, and WasmEmbedder's worker threads running
+ * src/embed/wasm-engine-thread.ts): Essentia's own regression case within 1e-5 from the file
+ * (ffmpeg -> the engine's resampler, mel, MusiCNN); its resampler bit-identical to the native
+ * addon's and to libsamplerate-js (the reference backend's, when installed); whole vectors from
+ * files at 44.1 and 48 kHz bit-identical to the native addon's under CHAARFM_MAX_ISA=generic; the
+ * SIMD128 kernels giving the generic kernels' bits over whole graphs, rows and mel bands bit for
+ * bit against the native addon's generic kernels (a child process under CHAARFM_MAX_ISA=generic:
+ * the cap is read when the addon loads), and the errors. Skips, saying why, when prebuilds/wasm
+ * is not built (`npm run build:wasm`); the native comparisons skip without the addon.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,7 +24,8 @@ import { parseGraphDef } from '../src/embed/graphdef.js';
 import { bundledModelPath } from '../src/embed/model-file.js';
 import { graphToSpec } from '../src/embed/native-binding.js';
 import { WASM_ENGINE_DIR, loadWasmEngine } from '../src/embed/wasm-engine-binding.js';
-import { WasmEngineWorker } from '../src/embed/wasm-engine-worker.js';
+import { WasmEmbedder } from '../src/embed/wasm-embedder.js';
+import { ffmpegDecoder } from '../src/embed/ffmpeg-decoder.js';
 import { ESSENTIA_EXPECTED, ESSENTIA_TOLERANCE, fixturesDir } from './support/fixtures.js';
 
 const skip = existsSync(path.join(WASM_ENGINE_DIR, 'chaarfm-engine.wasm'))
@@ -89,18 +95,19 @@ test("wasm engine reproduces Essentia's MusiCNN regression (vignesh.wav, genre_d
   const fx = fixturesDir();
   if (!fx) return t.skip('Essentia regression fixtures not found (set CHAARFM_ESSENTIA_FIXTURES)');
   const ffmpegPath = await resolveFfmpeg();
-  const w = await WasmEngineWorker.create({
+  const w = await WasmEmbedder.create({
     modelBytes: readFileSync(path.join(fx, 'genre_dortmund_musicnn_msd.pb')),
-    outputs: ['model/Sigmoid'],
+    outputNode: 'model/Sigmoid',
+    decode: ffmpegDecoder(),
+    ffmpegPath,
   });
   try {
-    assert.equal(w.isa, 'wasm128');
-    const pcm = await decodeToPcm(path.join(fx, 'vignesh.wav'), { ffmpegPath });
-    const r = await w.embedPcm(pcm.sampleRate, pcm);
+    assert.equal(w.backend, 'wasm');
+    const r = await w.embed(path.join(fx, 'vignesh.wav'));
     assert.equal(r.patches, 1);
-    assert.equal(r.means[0].length, ESSENTIA_EXPECTED.length);
-    const worst = Math.max(...ESSENTIA_EXPECTED.map((v, i) => Math.abs(v - r.means[0][i])));
-    assert.ok(worst <= ESSENTIA_TOLERANCE, `values ${Array.from(r.means[0]).join(', ')}; max error ${worst}`);
+    assert.equal(r.vector.length, ESSENTIA_EXPECTED.length);
+    const worst = Math.max(...ESSENTIA_EXPECTED.map((v, i) => Math.abs(v - r.vector[i])));
+    assert.ok(worst <= ESSENTIA_TOLERANCE, `values ${Array.from(r.vector).join(', ')}; max error ${worst}`);
     t.diagnostic(`max |wasm engine - Essentia| = ${worst.toExponential(2)}`);
   } finally {
     await w.close();
@@ -122,7 +129,7 @@ test('wasm engine: SIMD128 kernels give the generic kernels\' bits over the whol
     const pcm = new Float32Array(16000 * 8);
     for (let i = 0; i < pcm.length; i++) pcm[i] = 0.3 * Math.sin(i * 0.05) + 0.1 * Math.sin(i * 0.31 + Math.sin(i * 1e-3));
     const means = [true, false].map((f) => {
-      const s = model.openSession(f);
+      const s = model.openSession(16000, f);
       try {
         for (let at = 0; at < pcm.length; at += 7000) s.push(pcm.subarray(at, at + 7000));
         const r = s.finish();
@@ -158,7 +165,9 @@ test('wasm engine: bad input gets a clear error and the engine stays usable', { 
   assert.throws(() => engine.createModel({ ...spec, outputs: ['model/nope'] }), /wasm engine: createModel: .*model\/nope/);
   const model = engine.createModel(spec);
   try {
-    const s = model.openSession();
+    assert.throws(() => model.openSession(-5), /wasm engine: openSession: .*positive sample rate/);
+    assert.throws(() => model.openSession(1e9), /within 256x of 16000 Hz/);
+    const s = model.openSession(16000);
     s.push(new Float32Array(1000));
     assert.throws(() => s.push(Float32Array.of(0, NaN)), new RegExp(NON_FINITE_AUDIO));
     s.push(new Float32Array(16000 * 3)); // still usable after the refused chunk
@@ -171,5 +180,125 @@ test('wasm engine: bad input gets a clear error and the engine stays usable', { 
     assert.throws(() => engine.melBands(new Float32Array(100)), RangeError);
   } finally {
     model.free();
+  }
+});
+
+/** A test signal at `rate`: tones, a decaying bass and noise (deterministic). */
+function signal(n: number, rate: number): Float32Array {
+  const x = new Float32Array(n);
+  let s = 99;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const t = i / rate;
+    x[i] = 0.3 * Math.sin(2 * Math.PI * 220 * t) + 0.2 * Math.sin(2 * Math.PI * 3951.07 * t) + 0.1 * (s / 2 ** 32 - 0.5);
+  }
+  return x;
+}
+
+const f32hex = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+const hexf32 = (hex: string) => new Float32Array(new Uint8Array(Buffer.from(hex, 'hex')).buffer);
+
+/**
+ * In a child process with CHAARFM_MAX_ISA=generic: the native addon's resampler on each signal
+ * (whole, 65536-sample pushes) and the native backend's vectors of `files`; the reason when the
+ * addon is not built.
+ */
+function nativeGeneric(signals: { rate: number; x: Float32Array }[], files: string[]): { resampled: Float32Array[]; vectors: Float32Array[] } | string {
+  const dist = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+  const mod = (p: string) => JSON.stringify(pathToFileURL(path.join(dist, p)).href);
+  const script = `
+    const { loadTestBinding } = await import(${mod('test/support/native-addon.js')});
+    const { createEmbedder } = await import(${mod('src/embed/create-embedder.js')});
+    const { readFileSync } = await import('node:fs');
+    const { binding, skip } = loadTestBinding();
+    if (!binding) { process.stdout.write(JSON.stringify({ skip })); process.exit(0); }
+    const job = JSON.parse(readFileSync(0, 'utf8'));
+    const hex = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+    const f32 = (h) => new Float32Array(new Uint8Array(Buffer.from(h, 'hex')).buffer);
+    const resampled = [];
+    for (const s of job.signals) resampled.push(hex(await binding.resample(f32(s.x), s.rate, 65536, 1)));
+    const e = await createEmbedder({ backend: 'native', threads: 1 });
+    const vectors = [];
+    for (const f of job.files) vectors.push(hex((await e.embed(f)).vector));
+    await e.close();
+    process.stdout.write(JSON.stringify({ isa: binding.info().isa, resampled, vectors }));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    input: JSON.stringify({ signals: signals.map((s) => ({ rate: s.rate, x: f32hex(s.x) })), files }),
+    env: { ...process.env, CHAARFM_MAX_ISA: 'generic' },
+    maxBuffer: 256 << 20,
+  });
+  assert.equal(run.status, 0, `native addon under CHAARFM_MAX_ISA=generic failed:\n${run.stdout}\n${run.stderr}`);
+  const r = JSON.parse(run.stdout) as { skip?: string; isa: string; resampled: string[]; vectors: string[] };
+  if (r.skip) return r.skip;
+  assert.equal(r.isa, 'generic');
+  return { resampled: r.resampled.map(hexf32), vectors: r.vectors.map(hexf32) };
+}
+
+function sameBits(a: Float32Array, b: Float32Array, what: string): void {
+  assert.equal(a.length, b.length, `${what}: ${a.length} vs ${b.length} samples`);
+  let differ = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) differ++;
+  assert.equal(differ, 0, `${what}: ${differ} of ${a.length} values differ (max ${maxAbsDiff(a, b)})`);
+}
+
+test("wasm engine's resampler and whole vectors: bit-identical to libsamplerate-js and to the native build under CHAARFM_MAX_ISA=generic", { skip, timeout: 600_000 }, async (t) => {
+  const engine = await loadWasmEngine();
+  assert.equal(engine.resamplerVariant, 'wasm128');
+  const fx = fixturesDir();
+  const signals: { name: string; rate: number; x: Float32Array }[] = [
+    { name: 'synthetic 48 kHz', rate: 48000, x: signal(48000 * 3 + 123, 48000) },
+    { name: 'synthetic 22.05 kHz', rate: 22050, x: signal(4096 * 5, 22050) },
+  ];
+  if (fx) {
+    const pcm = await decodeToPcm(path.join(fx, 'vignesh.wav'), { ffmpegPath: await resolveFfmpeg() });
+    const parts: Float32Array[] = [];
+    for await (const c of pcm) parts.push(c);
+    const x = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    let at = 0;
+    for (const p of parts) x.set(p, (at += p.length) - p.length);
+    signals.push({ name: `vignesh.wav ${pcm.sampleRate} Hz`, rate: pcm.sampleRate, x });
+  } else t.diagnostic('vignesh.wav not found (set CHAARFM_ESSENTIA_FIXTURES): synthetic signals only');
+  const ours = signals.map((s) => engine.resample(s.x, s.rate, 65536));
+  // any chunking gives the same samples
+  for (const [i, s] of signals.entries()) sameBits(engine.resample(s.x, s.rate, 1000), ours[i], `${s.name}, 1000-sample pushes`);
+  // the reference backend's resampler (libsamplerate 0.2.2 compiled to wasm), when installed
+  let lsr: typeof import('../src/audio/resample.js') | undefined;
+  try {
+    lsr = await import('../src/audio/resample.js');
+    (await lsr.Resampler.create(44100)).dispose();
+  } catch (err) {
+    lsr = undefined;
+    t.diagnostic(`libsamplerate-js comparison skipped: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (lsr) {
+    for (const [i, s] of signals.entries()) sameBits(ours[i], await lsr.resampleAll(s.x, s.rate), `${s.name} vs libsamplerate-js`);
+  }
+  // whole vectors from files: the portable backend vs the native one capped to generic kernels
+  const dir = mkdtempSync(path.join(tmpdir(), 'chaarfm-wasm-vectors-'));
+  try {
+    const ffmpegPath = await resolveFfmpeg();
+    const files = [44100, 48000].map((rate) => {
+      const f = path.join(dir, `tone-${rate}.wav`);
+      const r = spawnSync(ffmpegPath, ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=${rate}:duration=7`,
+        '-f', 'lavfi', '-i', `anoisesrc=color=pink:sample_rate=${rate}:duration=7:amplitude=0.2:seed=5`,
+        '-filter_complex', 'amix=inputs=2', '-ac', '2', f]);
+      assert.equal(r.status, 0, String(r.stderr));
+      return f;
+    });
+    const e = await WasmEmbedder.create({ modelBytes: readFileSync(bundledModelPath()), outputNode: 'model/dense/BiasAdd', decode: ffmpegDecoder(), ffmpegPath });
+    const vectors: Float32Array[] = [];
+    try {
+      for (const f of files) vectors.push((await e.embed(f)).vector);
+    } finally {
+      await e.close();
+    }
+    const native = nativeGeneric(signals, files);
+    if (typeof native === 'string') return t.diagnostic(`native comparison skipped: ${native}`);
+    for (const [i, s] of signals.entries()) sameBits(ours[i], native.resampled[i], `${s.name} vs the native resampler`);
+    for (const [i, f] of files.entries()) sameBits(vectors[i], native.vectors[i], `${path.basename(f)}: wasm vs native generic vector`);
+    t.diagnostic(`${signals.length} signals resampled and ${files.length} vectors: wasm == native generic, bit for bit`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

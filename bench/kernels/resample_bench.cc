@@ -114,6 +114,9 @@ int main(int argc, char** argv) {
 #if defined(__aarch64__) || defined(_M_ARM64)
   vs.push_back({"neon", SincDotNeon, true});
 #endif
+#if defined(__wasm_simd128__)
+  vs.push_back({"wasm128", SincDotWasm128, CpuHasWasm128()});
+#endif
   for (const V& v : vs) {
     if (!v.runs) {
       std::printf("  ours %-8s: SKIP (this CPU cannot run it)\n", v.name);

@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
 #if defined(__aarch64__) || defined(_M_ARM64)
   variants.push_back({"neon", SincDotNeon, true});
 #endif
+#if defined(__wasm_simd128__)
+  variants.push_back({"wasm128", SincDotWasm128, CpuHasWasm128()});
+#endif
   bool known = only_variant.empty();
   for (Variant& v : variants) {
     if (!only_variant.empty() && only_variant != v.name) v.runs = false;

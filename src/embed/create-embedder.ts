@@ -2,10 +2,14 @@
 /**
  * Choosing the embedding backend.
  *
- * - `wasm`: the portable embedder (ffmpeg + libsamplerate WASM + essentia.js + TF.js WASM).
+ * - `wasm`: the portable backend: our own engine (resampler, mel, MusiCNN kernels) compiled to
+ *   WebAssembly (prebuilds/wasm), on a pool of worker threads (src/embed/wasm-embedder.ts).
  * - `native`: the C++ addon, found by src/embed/native-addon.ts (which says what was tried and
  *   how to build it when none loads) and driven by src/embed/native-embedder.ts.
  * - `auto` (default): native when it loads, else wasm with one log line saying why.
+ * - `essentia.js`: the reference backend (libsamplerate-js + essentia.js + TF.js WASM, the
+ *   design's original fallback; optional dependencies, absent from the single executables), for
+ *   the fidelity tests and cross-checking; never chosen by `auto`.
  *
  * `describeBackend()` reports the choice and the reason without loading a model (for `doctor`).
  */
@@ -13,11 +17,12 @@ import { resolveFfmpeg } from '../audio/ffmpeg.js';
 import { silentLogger } from '../log/logger.js';
 import { LogEvent } from '../log/events.js';
 import { firstLine } from '../util/values.js';
-import type { BackendChoice, BackendName, Embedder } from './embedder.js';
+import { BACKEND_CHOICES, type BackendChoice, type BackendName, type Embedder } from './embedder.js';
 import { defaultThreads, type CreateEmbedderOptions } from './embedder-options.js';
 import { ffmpegDecoder } from './ffmpeg-decoder.js';
 import { loadNativeAddon, NativeUnavailableError, type NativeAddon } from './native-addon.js';
 import { openModelFile } from './model-file.js';
+import { assertReferenceBackend } from './reference-backend.js';
 import { WasmEmbedder } from './wasm-embedder.js';
 
 export interface BackendReport {
@@ -29,7 +34,7 @@ export interface BackendReport {
 }
 
 function choose(choice: BackendChoice, env: NodeJS.ProcessEnv): { report: BackendReport; addon?: NativeAddon } {
-  if (choice === 'wasm') return { report: { backend: 'wasm', reason: 'chosen with --backend wasm' } };
+  if (choice === 'wasm' || choice === 'essentia.js') return { report: { backend: choice, reason: `chosen with --backend ${choice}` } };
   try {
     const addon = loadNativeAddon(env);
     return { report: { backend: 'native', reason: `native addon loaded from ${addon.path}`, nativePath: addon.path }, addon };
@@ -57,18 +62,20 @@ async function createNative(addon: NativeAddon, opts: CreateEmbedderOptions): Pr
 export async function createEmbedder(opts: CreateEmbedderOptions = {}): Promise<Embedder> {
   const log = opts.logger ?? silentLogger;
   const choice = opts.backend ?? 'auto';
-  if (!['auto', 'native', 'wasm'].includes(choice)) {
-    throw new TypeError(`Expected auto, native or wasm for backend but received ${JSON.stringify(choice)}`);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
+    throw new TypeError(`Expected auto, native, wasm or essentia.js for backend but received ${JSON.stringify(choice)}`);
   }
-  if (choice !== 'wasm') {
+  if (choice === 'auto' || choice === 'native') {
     const { report, addon } = choose(choice, process.env); // throws for 'native' when unavailable
     if (addon) return createNative(addon, opts);
     log.warn(LogEvent.portableBackend, { reason: report.reason }); // a slower path: say so by default
   }
+  if (choice === 'essentia.js') assertReferenceBackend();
   const model = await openModelFile({ modelPath: opts.modelPath, outputNode: opts.outputNode, tagsNode: opts.tagsNode });
   if (!model.bundled) log.info('using a custom model', { path: model.path, sha256: model.sha256 });
   const ffmpegPath = await resolveFfmpeg({ ffmpegPath: opts.ffmpegPath });
   return WasmEmbedder.create({
+    engine: choice === 'essentia.js' ? 'essentia.js' : 'wasm',
     modelBytes: model.bytes,
     outputNode: model.outputNode,
     tagsNode: model.tagsNode,

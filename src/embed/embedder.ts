@@ -2,17 +2,20 @@
 /**
  * The embedding layer's contract with the job runner.
  * An Embedder turns decoded-or-not audio into the 200-d MusiCNN vector exactly as Essentia does.
- * Implementations: the portable WASM backend (essentia.js + TF.js), the native addon.
+ * Implementations: the native addon; the portable backend (our engine in WebAssembly); the
+ * reference backend (essentia.js + TF.js WASM).
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 
-export type BackendName = 'native' | 'wasm';
+export type BackendName = 'native' | 'wasm' | 'essentia.js';
 
 /** The error both backends give for decoded audio with a NaN or infinite sample (a float file can
  *  hold them; MusiCNN would turn them into NaN, or its Relu into a plausible-looking vector). */
 export const NON_FINITE_AUDIO = 'the audio contains NaN or infinite samples';
-export type BackendChoice = 'auto' | BackendName;
+/** What --backend takes (the CLI's flags list these). */
+export const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'essentia.js'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface EmbedProgress {
   /** 'decode' | 'mel' | 'inference' or another short word */

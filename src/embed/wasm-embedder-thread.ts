@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /**
- * The worker_threads side of the portable embedder: all CPU work of an embedding runs here.
+ * The worker_threads side of the reference backend (`--backend essentia.js`: libsamplerate-js,
+ * essentia.js, TF.js WASM; optional dependencies): all CPU work of an embedding runs here. The
+ * portable backend's thread (wasm-engine-thread.ts, our engine in WebAssembly) speaks the same
+ * protocol, defined here.
  *
  * The thread parses the model once (bytes arrive in workerData), loads it on TF.js's WASM
  * backend and then serves any number of jobs at once. Per job, the main thread posts `start`,
@@ -34,6 +37,8 @@ export interface ThreadInit {
   /** Output node first, then the optional tags node. */
   outputs: string[];
   batchSize: number;
+  /** The wasm engine's folder (wasm-engine-thread.ts; default: prebuilds/wasm of the package). */
+  engineDir?: string;
 }
 
 export type ToThread =

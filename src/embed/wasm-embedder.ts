@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 /**
- * The portable Embedder: ffmpeg decoding on the main thread (a child process), everything
- * else (resampling, mel bands, MusiCNN on TF.js's WASM backend) in worker_threads, so the
- * event loop stays free for WebSocket pings during a long track.
+ * The thread-pool Embedder behind two backends: ffmpeg decoding on the main thread (a child
+ * process), everything else (resampling, mel bands, MusiCNN) in worker_threads, so the event
+ * loop stays free for WebSocket pings during a long track. The threads run either
+ *  - `wasm` (the portable backend, default): our own engine compiled to WebAssembly
+ *    (wasm-engine-thread.ts: its resampler, mel and MusiCNN kernels, prebuilds/wasm), or
+ *  - `essentia.js` (the reference backend): libsamplerate-js, essentia.js and TF.js WASM
+ *    (wasm-embedder-thread.ts), optional dependencies, for the fidelity tests and cross-checks.
  *
  * - One model load per thread; `threads` (default 1) threads form a small pool and every
  *   embed() call goes whole to the thread with the fewest jobs. Any number of calls may run at
@@ -41,7 +45,13 @@ export type DecodeFn = (
   opts: { signal: AbortSignal; ffmpegPath?: string; tmpDir?: string },
 ) => Promise<PcmStream>;
 
+export type PoolEngine = 'wasm' | 'essentia.js';
+
 export interface WasmEmbedderOptions {
+  /** What the threads run (see the header); default 'wasm'. */
+  engine?: PoolEngine;
+  /** The wasm engine's folder (default prebuilds/wasm of the package). */
+  engineDir?: string;
   /** The model file's bytes (already checked). */
   modelBytes: Uint8Array;
   outputNode: string;
@@ -52,7 +62,7 @@ export interface WasmEmbedderOptions {
   tmpDir?: string;
   /** Threads in the pool (each holds the model once); default 1. */
   threads?: number;
-  /** Patches per graph call; default 4. Results do not depend on it. */
+  /** Patches per graph call of the reference backend (TF.js); default 4. Results do not depend on it. The wasm engine batches inside (MusicnnRunner). */
   batchSize?: number;
   /** Seconds of PCM a job may have queued in its thread; default 8. */
   maxInFlightSeconds?: number;
@@ -98,9 +108,10 @@ class PoolThread {
   loaded = false;
   private readonly worker: Worker;
 
-  constructor(init: ThreadInit, onDeath: (t: PoolThread) => void, private readonly warn: (m: string) => void) {
+  constructor(engine: PoolEngine, init: ThreadInit, onDeath: (t: PoolThread) => void, private readonly warn: (m: string) => void) {
     const copy = new Uint8Array(init.modelBytes); // each thread gets its own copy, transferred
-    this.worker = new Worker(new URL('./wasm-embedder-thread.js', import.meta.url), {
+    const script = engine === 'wasm' ? './wasm-engine-thread.js' : './wasm-embedder-thread.js';
+    this.worker = new Worker(new URL(script, import.meta.url), {
       // a parent started with `--input-type=module -e ...` must not pass --input-type on; other
       // parents keep the default inheritance (Node 24's test runner gives its children every
       // default option in execArgv, per-process ones too, which a Worker given them refuses)
@@ -188,7 +199,7 @@ function peakOf(data: Float32Array, prev: number): number {
 }
 
 export class WasmEmbedder implements Embedder {
-  readonly backend = 'wasm';
+  readonly backend: PoolEngine;
   private pool: PoolThread[] = [];
   private nextId = 1;
   private closed = false;
@@ -197,7 +208,14 @@ export class WasmEmbedder implements Embedder {
 
   private constructor(private readonly opts: WasmEmbedderOptions) {
     const outputs = [opts.outputNode, ...(opts.tagsNode ? [opts.tagsNode] : [])];
-    this.init = { chaarfmEmbedder: true, modelBytes: opts.modelBytes, outputs, batchSize: opts.batchSize ?? 4 };
+    this.backend = opts.engine ?? 'wasm';
+    if (this.backend !== 'wasm' && this.backend !== 'essentia.js') {
+      throw new TypeError(`Expected wasm or essentia.js for engine but received ${JSON.stringify(this.backend)}`);
+    }
+    this.init = {
+      chaarfmEmbedder: true, modelBytes: opts.modelBytes, outputs, batchSize: opts.batchSize ?? 4,
+      ...(opts.engineDir && { engineDir: opts.engineDir }),
+    };
   }
 
   /** Starts the threads and waits until each has loaded the model. */
@@ -221,7 +239,7 @@ export class WasmEmbedder implements Embedder {
       // load the model stays dead (its error is what later calls get), so no respawn loop
       if (i >= 0 && !this.closed && dead.loaded) this.pool[i] = this.spawn();
     };
-    return new PoolThread(this.init, onDeath, (message) => {
+    return new PoolThread(this.backend, this.init, onDeath, (message) => {
       if (this.warned.has(message)) return;
       this.warned.add(message);
       (this.opts.logger ?? silentLogger).warn(message);

@@ -3,19 +3,21 @@
  * The WebAssembly build of our own engine (native/wasm; prebuilds/wasm/chaarfm-engine.{wasm,cjs},
  * built by `npm run build:wasm`), with a surface that mirrors the native Binding
  * (native-binding.ts): a model from the graph as one flat buffer (graph-blob.ts), sessions that
- * take PCM chunks and finish with the mean of each output, runPatches and melBands.
+ * take mono PCM chunks at the file's own rate (the engine's own resampler, native/src/audio,
+ * its SIMD128 dot product: bit-identical to libsamplerate 0.2.2 as Essentia feeds it; then
+ * frames, mel and MusiCNN) and finish with the mean of each output; runPatches, resample and
+ * melBands.
  *
  * Differences from the addon, on purpose: every call is synchronous (the module has no threads
- * and is meant to run on a worker thread, one engine per thread, as the portable backend does);
- * sessions take 16 kHz PCM: until the engine's own resampler is in, the caller resamples
- * (src/audio/resample.ts, libsamplerate-js). One module instance per thread; it is not
- * thread-safe. A failed call throws an Error with the engine's message and changes nothing else.
+ * and is meant to run on a worker thread, one engine per thread, as the portable backend does).
+ * One module instance per thread; it is not thread-safe. A failed call throws an Error with the
+ * engine's message and changes nothing else.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { graphToBlob } from './graph-blob.js';
+import { packageRoot } from './model-file.js';
 import type { GraphSpecJs } from './native-binding.js';
 
 interface EngineModule {
@@ -26,14 +28,21 @@ interface EngineModule {
   _free(p: number): void;
   _chaarfm_last_error(): number;
   _chaarfm_isa(): number;
+  _chaarfm_resampler_variant(): number;
+  _chaarfm_resample(pcm: number, n: number, rate: number, chunk: number, out: number, outN: number): number;
   _chaarfm_model_create(blob: number, size: number): number;
   _chaarfm_model_free(m: number): void;
   _chaarfm_model_outputs(m: number): number;
   _chaarfm_model_output_width(m: number, i: number): number;
-  _chaarfm_session_open(m: number, fast: number): number;
+  _chaarfm_session_open(m: number, fast: number, sampleRate: number): number;
   _chaarfm_session_push(s: number, pcm: number, n: number): number;
   _chaarfm_session_push_bands(s: number, bands: number, count: number): number;
   _chaarfm_session_frames(s: number): number;
+  _chaarfm_session_patches_so_far(s: number): number;
+  _chaarfm_session_input_samples(s: number): number;
+  _chaarfm_session_output_samples(s: number): number;
+  _chaarfm_session_peak(s: number): number;
+  HEAPU32: Uint32Array;
   _chaarfm_session_finish(s: number): number;
   _chaarfm_session_outputs(s: number): number;
   _chaarfm_session_output_width(s: number, i: number): number;
@@ -45,33 +54,43 @@ interface EngineModule {
   _chaarfm_run_patches(m: number, patches: number, n: number, fast: number, out: number): number;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** Where the built module lies: prebuilds/wasm at the package root (dist/src/embed -> ../../..). */
-export const WASM_ENGINE_DIR = path.resolve(here, '..', '..', '..', 'prebuilds', 'wasm');
+/** Where the built module lies: prebuilds/wasm at the package root (also in the executables' unpacked tree). */
+export const WASM_ENGINE_DIR = path.join(packageRoot(), 'prebuilds', 'wasm');
 
-export interface WasmFinishResult {
+/** As the addon's (native-binding.ts): what a session has taken and computed so far. */
+export interface WasmProgress {
+  /** Source-rate samples pushed so far. */
+  inputSamples: number;
+  /** Mel frames computed so far, and the complete patches among them. */
+  frames: number;
+  patches: number;
+  /** Largest absolute sample so far. */
+  peak: number;
+}
+
+export interface WasmFinishResult extends WasmProgress {
   /** Mean over the patches of each output, in the order of graph.outputs. */
   means: Float32Array[];
-  patches: number;
-  frames: number;
+  /** Samples at 16 kHz after resampling. */
+  outputSamples: number;
   /** False when any output value was NaN or Inf. */
   finite: boolean;
 }
 
-/** One embedding in progress: 16 kHz mono PCM in, means out. Close it (finish does not). */
+/** One embedding in progress: mono PCM at the session's rate in, means out. Close it (finish does not). */
 export interface WasmSession {
-  /** Copies the chunk in and runs it through frames, mel and the engine; returns the frame count so far. */
-  push(pcm16k: Float32Array): number;
+  /** Copies the chunk in and runs it through the resampler, frames, mel and the engine. */
+  push(pcm: Float32Array): WasmProgress;
   /** count x 96 log-mel frames straight to the engine (benches); not to be mixed with push. */
-  pushBands(bands: Float32Array): number;
+  pushBands(bands: Float32Array): WasmProgress;
   finish(): WasmFinishResult;
   close(): void;
 }
 
 export interface WasmModel {
   readonly outputWidths: number[];
-  /** fast = false: the generic reference kernels (tests). */
-  openSession(fast?: boolean): WasmSession;
+  /** One embedding of mono PCM at `sampleRate` (within 256x of 16 kHz); fast = false: the generic reference kernels (tests). */
+  openSession(sampleRate: number, fast?: boolean): WasmSession;
   /** n x 187 x 96 patches -> one Float32Array (n x width) per output. */
   runPatches(patches: Float32Array, fast?: boolean): Float32Array[];
   free(): void;
@@ -80,7 +99,11 @@ export interface WasmModel {
 export interface WasmEngine {
   /** The kernels' ISA (native/src/kernels/cpu_features.h): 'wasm128' (SIMD128) in this build. */
   isa: string;
+  /** The resampler's dot-product variant: 'wasm128', or 'generic' under CHAARFM_MAX_ISA=generic. */
+  resamplerVariant: string;
   createModel(graph: GraphSpecJs): WasmModel;
+  /** The whole signal through a fresh resampler, pushed `chunk` samples at a time (tests, benches). */
+  resample(pcm: Float32Array, sampleRate: number, chunk?: number): Float32Array;
   /** count x 512 frames -> count x 96 log-mel bands. */
   melBands(frames: Float32Array): Float32Array;
 }
@@ -103,8 +126,10 @@ export async function loadWasmEngine(dir = WASM_ENGINE_DIR): Promise<WasmEngine>
 
 class Engine implements WasmEngine {
   readonly isa: string;
+  readonly resamplerVariant: string;
   constructor(private readonly m: EngineModule) {
     this.isa = m.UTF8ToString(m._chaarfm_isa());
+    this.resamplerVariant = m.UTF8ToString(m._chaarfm_resampler_variant());
   }
 
   fail(what: string): never {
@@ -137,6 +162,25 @@ class Engine implements WasmEngine {
     }
   }
 
+  resample(pcm: Float32Array, sampleRate: number, chunk = 65536): Float32Array {
+    if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`Expected a positive integer for chunk but received ${chunk}`);
+    const ip = this.floatsIn(pcm);
+    const slots = this.m._malloc(8); // float* out, size_t n
+    try {
+      if (!slots) throw new Error('wasm engine: out of memory');
+      if (this.m._chaarfm_resample(ip, pcm.length, sampleRate, chunk, slots, slots + 4) !== 0) this.fail('resample');
+      const op = this.m.HEAPU32[slots >>> 2], n = this.m.HEAPU32[(slots >>> 2) + 1];
+      try {
+        return this.floatsOut(op, n);
+      } finally {
+        this.m._free(op);
+      }
+    } finally {
+      this.m._free(ip);
+      if (slots) this.m._free(slots);
+    }
+  }
+
   melBands(frames: Float32Array): Float32Array {
     if (frames.length % 512 !== 0) throw new RangeError(`melBands: ${frames.length} samples is not a whole number of 512-sample frames`);
     const count = frames.length / 512;
@@ -165,8 +209,9 @@ class Model implements WasmModel {
     return this.h;
   }
 
-  openSession(fast = true): WasmSession {
-    const s = this.m._chaarfm_session_open(this.handle(), fast ? 1 : 0);
+  openSession(sampleRate: number, fast = true): WasmSession {
+    if (typeof sampleRate !== 'number') throw new TypeError(`Expected a number for sampleRate but received ${typeof sampleRate}`);
+    const s = this.m._chaarfm_session_open(this.handle(), fast ? 1 : 0, sampleRate);
     if (!s) this.e.fail('openSession');
     return new Session(this.e, this.m, s);
   }
@@ -227,17 +272,26 @@ class Session implements WasmSession {
     return this.buf;
   }
 
-  push(pcm16k: Float32Array): number {
-    const h = this.handle();
-    if (this.m._chaarfm_session_push(h, this.stage(pcm16k), pcm16k.length) !== 0) this.e.fail('push');
-    return this.m._chaarfm_session_frames(h);
+  private progress(h: number): WasmProgress {
+    return {
+      inputSamples: this.m._chaarfm_session_input_samples(h),
+      frames: this.m._chaarfm_session_frames(h),
+      patches: this.m._chaarfm_session_patches_so_far(h),
+      peak: this.m._chaarfm_session_peak(h),
+    };
   }
 
-  pushBands(bands: Float32Array): number {
+  push(pcm: Float32Array): WasmProgress {
+    const h = this.handle();
+    if (this.m._chaarfm_session_push(h, this.stage(pcm), pcm.length) !== 0) this.e.fail('push');
+    return this.progress(h);
+  }
+
+  pushBands(bands: Float32Array): WasmProgress {
     const h = this.handle();
     if (bands.length % 96 !== 0) throw new RangeError(`pushBands: ${bands.length} values is not a whole number of 96-band frames`);
     if (this.m._chaarfm_session_push_bands(h, this.stage(bands), bands.length / 96) !== 0) this.e.fail('pushBands');
-    return this.m._chaarfm_session_frames(h);
+    return this.progress(h);
   }
 
   finish(): WasmFinishResult {
@@ -248,9 +302,10 @@ class Session implements WasmSession {
       means.push(this.e.floatsOut(this.m._chaarfm_session_mean(h, i), this.m._chaarfm_session_output_width(h, i)));
     }
     return {
+      ...this.progress(h),
       means,
       patches: this.m._chaarfm_session_patches(h),
-      frames: this.m._chaarfm_session_frames(h),
+      outputSamples: this.m._chaarfm_session_output_samples(h),
       finite: this.m._chaarfm_session_finite(h) === 1,
     };
   }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/embed/model-file.js';
+import { referenceBackendMissing } from '../../src/embed/reference-backend.js';
 
 export const FIXTURES_DIR =
   process.env.CHAARFM_ESSENTIA_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures', 'essentia-regression');
@@ -33,11 +34,11 @@ export const ESSENTIA_TOLERANCE = 1e-5;
  * Returns the largest error (for the test's diagnostic) and the values.
  */
 export async function checkEssentiaRegression(
-  createEmbedder: (o: { backend: 'wasm' | 'native'; threads: number; modelPath: string; outputNode: string }) => Promise<{
+  createEmbedder: (o: { backend: 'wasm' | 'native' | 'essentia.js'; threads: number; modelPath: string; outputNode: string }) => Promise<{
     embed(p: string): Promise<{ vector: Float32Array; patches: number; duration: number }>;
     close(): Promise<void>;
   }>,
-  backend: 'wasm' | 'native',
+  backend: 'wasm' | 'native' | 'essentia.js',
   fx: string,
 ): Promise<{ worst: number; vector: Float32Array }> {
   const e = await createEmbedder({ backend, threads: 1, modelPath: join(fx, 'genre_dortmund_musicnn_msd.pb'), outputNode: 'model/Sigmoid' });
@@ -53,3 +54,9 @@ export async function checkEssentiaRegression(
     await e.close();
   }
 }
+
+/** false when the reference backend (`essentia.js`, optional dependencies) is installed, else why tests of it skip. */
+const missingReference = referenceBackendMissing();
+export const noReference: false | string = missingReference.length
+  ? `the reference backend's optional dependencies are not installed (${missingReference.join(', ')})`
+  : false;

@@ -166,6 +166,8 @@ SincDotFn SincDotBest() {
 #endif
 #if defined(__aarch64__) || defined(_M_ARM64)
   return SincDotNeon;
+#elif defined(__wasm_simd128__)
+  return CpuHasWasm128() ? SincDotWasm128 : SincDotGeneric;
 #else
   return SincDotGeneric;
 #endif
@@ -179,6 +181,9 @@ const char* SincDotBestName() {
 #endif
 #if defined(__aarch64__) || defined(_M_ARM64)
   if (f == SincDotNeon) return "neon";
+#endif
+#if defined(__wasm_simd128__)
+  if (f == SincDotWasm128) return "wasm128";
 #endif
   return "generic";
 }

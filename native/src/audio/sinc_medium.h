@@ -54,7 +54,10 @@ void SincDotAvx512(const SincTable&, const SincParams&, const float*, const int3
 #if defined(__aarch64__) || defined(_M_ARM64)
 void SincDotNeon(const SincTable&, const SincParams&, const float*, const int32_t*, const int32_t*, size_t, float*);
 #endif
-// The best variant this CPU runs (cpu_features), and its name ("avx512", "avx2", "neon", "generic").
+#if defined(__wasm_simd128__)
+void SincDotWasm128(const SincTable&, const SincParams&, const float*, const int32_t*, const int32_t*, size_t, float*);
+#endif
+// The best variant this CPU runs (cpu_features), and its name ("avx512", "avx2", "neon", "wasm128", "generic").
 SincDotFn SincDotBest();
 const char* SincDotBestName();
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The C surface of the WebAssembly build of the engine (native/wasm/CMakeLists.txt), called by
 // src/embed/wasm-engine-binding.ts. Mirrors the addon's Binding: a model from a flat graph
-// buffer (graph_from_blob.h), sessions that take 16 kHz mono PCM chunks (FrameCutter ->
-// MelFrontend -> MusicnnRunner on the calling thread: the module has no threads) and finish
-// with the mean of each output; runPatches and melBands for tests. Until the engine has its
-// own resampler the caller resamples (libsamplerate-js).
+// buffer (graph_from_blob.h), sessions that take mono PCM chunks at the file's own rate
+// (Resampler -> FrameCutter -> MelFrontend -> MusicnnRunner, as native/src/session.cc, on the
+// calling thread: the module has no threads) and finish with the mean of each output;
+// runPatches, resample and melBands for tests.
 // Errors: functions return 0 / -1 and chaarfm_last_error() says why (the exception's text);
 // nothing else changes on a failed call. One module instance per JS thread; not thread-safe.
 #include <emscripten/emscripten.h>
@@ -13,12 +13,14 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "audio/mel_frontend.h"
+#include "audio/resample.h"
 #include "graph/musicnn_runner.h"
 #include "kernels/cpu_features.h"
 #include "wasm/graph_from_blob.h"
@@ -38,6 +40,9 @@ struct Model {
 struct Session {
   Model* model;
   bool fast;
+  std::unique_ptr<chaarfm::Resampler> resampler;
+  std::vector<float> pcm16k;
+  float peak = 0.f;
   chaarfm::FrameCutter cutter;
   chaarfm::MelFrontend mel;
   std::unique_ptr<MusicnnRunner> runner;
@@ -64,6 +69,17 @@ MusicnnRunner::Options RunnerOptions(bool fast) {
   MusicnnRunner::Options o;
   o.fast_kernels = fast;
   return o;
+}
+
+void Deliver(Session* s, size_t count);
+
+// 16 kHz samples -> frames -> mel -> engine
+void Cut(Session* s, bool end) {
+  s->frames.clear();
+  size_t count = s->cutter.Push(s->pcm16k.data(), s->pcm16k.size(), &s->frames);
+  s->pcm16k.clear();
+  if (end) count += s->cutter.End(&s->frames);
+  Deliver(s, count);
 }
 
 void Deliver(Session* s, size_t count) {
@@ -96,10 +112,15 @@ EMSCRIPTEN_KEEPALIVE Model* chaarfm_model_create(const uint8_t* blob, size_t siz
 
 EMSCRIPTEN_KEEPALIVE void chaarfm_model_free(Model* m) { delete m; }
 
-EMSCRIPTEN_KEEPALIVE Session* chaarfm_session_open(Model* m, int fast) {
+// The resampler's dot-product variant: "wasm128", or "generic" under CHAARFM_MAX_ISA=generic.
+EMSCRIPTEN_KEEPALIVE const char* chaarfm_resampler_variant() { return chaarfm::SincDotBestName(); }
+
+// sample_rate: the PCM's rate (any within 256x of 16 kHz; 16000 passes samples through).
+EMSCRIPTEN_KEEPALIVE Session* chaarfm_session_open(Model* m, int fast, double sample_rate) {
   Session* out = nullptr;
   Guard([&] {
     auto s = std::make_unique<Session>();
+    s->resampler = std::make_unique<chaarfm::Resampler>(sample_rate, 1);  // throws for a bad rate
     s->model = m;
     s->fast = fast != 0;
     auto& idle = m->idle[s->fast];
@@ -109,14 +130,20 @@ EMSCRIPTEN_KEEPALIVE Session* chaarfm_session_open(Model* m, int fast) {
   return out;
 }
 
-// pcm: n samples at 16 kHz. Returns 0, or -1 (NaN/Inf samples, or an engine error).
+// pcm: n mono samples at the session's rate. Returns 0, or -1 (NaN/Inf samples, or an engine
+// error; a rejected chunk changes nothing).
 EMSCRIPTEN_KEEPALIVE int chaarfm_session_push(Session* s, const float* pcm, size_t n) {
   return Guard([&] {
     if (s->finished) throw std::logic_error("push after finish");
-    for (size_t i = 0; i < n; ++i)  // same words as NON_FINITE_AUDIO in src/embed/embedder.ts
-      if (!(std::fabs(pcm[i]) <= FLT_MAX)) throw std::invalid_argument("the audio contains NaN or infinite samples");
-    s->frames.clear();
-    Deliver(s, s->cutter.Push(pcm, n, &s->frames));
+    float peak = s->peak;
+    for (size_t i = 0; i < n; ++i) {  // same words as NON_FINITE_AUDIO in src/embed/embedder.ts
+      const float a = std::fabs(pcm[i]);
+      if (!(a <= FLT_MAX)) throw std::invalid_argument("the audio contains NaN or infinite samples");
+      peak = std::max(peak, a);
+    }
+    s->peak = peak;
+    s->resampler->Push(pcm, n, &s->pcm16k);
+    Cut(s, false);
   });
 }
 
@@ -130,12 +157,19 @@ EMSCRIPTEN_KEEPALIVE int chaarfm_session_push_bands(Session* s, const float* ban
 }
 
 EMSCRIPTEN_KEEPALIVE size_t chaarfm_session_frames(const Session* s) { return s->frame_count; }
+// complete patches so far (187 frames, hop 93)
+EMSCRIPTEN_KEEPALIVE size_t chaarfm_session_patches_so_far(const Session* s) {
+  return s->frame_count < 187 ? 0 : (s->frame_count - 187) / 93 + 1;
+}
+EMSCRIPTEN_KEEPALIVE double chaarfm_session_input_samples(const Session* s) { return static_cast<double>(s->resampler->input_samples()); }
+EMSCRIPTEN_KEEPALIVE double chaarfm_session_output_samples(const Session* s) { return static_cast<double>(s->resampler->output_samples()); }
+EMSCRIPTEN_KEEPALIVE float chaarfm_session_peak(const Session* s) { return s->peak; }
 
 EMSCRIPTEN_KEEPALIVE int chaarfm_session_finish(Session* s) {
   return Guard([&] {
     if (s->finished) throw std::logic_error("finish called twice");
-    s->frames.clear();
-    Deliver(s, s->cutter.End(&s->frames));
+    s->resampler->End(&s->pcm16k);
+    Cut(s, true);
     s->result = s->runner->Finish();
     s->finished = true;
     auto& idle = s->model->idle[s->fast];
@@ -155,6 +189,23 @@ EMSCRIPTEN_KEEPALIVE int chaarfm_mel_bands(const float* frames, size_t count, fl
   return Guard([&] {
     chaarfm::MelFrontend mel;
     mel.Compute(frames, count, bands);
+  });
+}
+
+// n samples at `rate` through a fresh Resampler, pushed `chunk` at a time (tests): the 16 kHz
+// samples go to a buffer the module allocates (*out, *out_n; the caller frees it with free()).
+EMSCRIPTEN_KEEPALIVE int chaarfm_resample(const float* pcm, size_t n, double rate, size_t chunk, float** out, size_t* out_n) {
+  return Guard([&] {
+    if (chunk == 0) throw std::invalid_argument("Expected a positive chunk length");
+    chaarfm::Resampler r(rate, 1);
+    std::vector<float> y;
+    for (size_t at = 0; at < n; at += chunk) r.Push(pcm + at, std::min(chunk, n - at), &y);
+    r.End(&y);
+    float* p = static_cast<float*>(std::malloc(std::max<size_t>(1, y.size()) * sizeof(float)));
+    if (!p) throw std::bad_alloc();
+    std::copy(y.begin(), y.end(), p);
+    *out = p;
+    *out_n = y.size();
   });
 }
 
