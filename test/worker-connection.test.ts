@@ -254,7 +254,7 @@ test('a job failed on the source\'s limits is announced with rate_limited just b
   assert.equal(peer.messages.filter((m) => m.type === 'rate_limited').length, 1);
 });
 
-test('the default yt-dlp media: --yt-dlp-arg values reach yt-dlp, and a yt-dlp without a usable JS runtime is one warning at start', { skip: process.platform === 'win32' }, async () => {
+test('the default yt-dlp media: --yt-dlp-arg values reach yt-dlp, and a yt-dlp without a usable JS runtime is one warning at start', { skip: process.platform === 'win32' && 'its stand-in yt-dlp is a #!/bin/sh script, which Windows cannot run' }, async () => {
   const { writeFile, readFile, chmod, mkdir } = await import('node:fs/promises');
   const { fileURLToPath } = await import('node:url');
   const { createLogger } = await import('../src/log/logger.js');
