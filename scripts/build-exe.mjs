@@ -129,7 +129,7 @@ const common = {
   define: { 'import.meta.url': '__chaarfm_import_meta_url' },
   banner: { js: 'var __chaarfm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   // optional or native: found at run time (or cleanly missing) instead of bundled
-  external: ['pg-native', 'bufferutil', 'utf-8-validate', 'ffmpeg-static'],
+  external: ['pg-native', 'bufferutil', 'utf-8-validate'],
 };
 await esbuild.build({ ...common, entryPoints: [path.join(root, 'dist/src/bin.js')], outfile: path.join(stage, 'chaarfm.cjs') });
 await esbuild.build({

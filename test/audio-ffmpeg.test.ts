@@ -37,10 +37,10 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs ffmpeg to make a test file in the temp folder; returns its path. */
+/** Runs the full ffmpeg on PATH (lavfi, encoders: not the bundled decoder) to make a test file in the temp folder; returns its path. */
 function make(name: string, args: string[]): string {
   const out = join(dir, name);
-  execFileSync(ffmpeg, ['-nostdin', '-v', 'error', '-y', ...args, out]);
+  execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args, out]);
   return out;
 }
 
