@@ -80,7 +80,8 @@ test('resolveFfmpeg rejects a bad CHAARFM_FFMPEG instead of falling back', async
 });
 
 test('resolveFfmpeg says how to install ffmpeg when there is none', async () => {
-  await assert.rejects(resolveFfmpeg({ env: { PATH: '' } }), (err: Error) => {
+  // a package root without prebuilds/: no bundled decoder
+  await assert.rejects(resolveFfmpeg({ env: { PATH: '' }, root: dir }), (err: Error) => {
     assert.ok(err instanceof FfmpegNotFoundError);
     assert.match(err.message, /apt install ffmpeg/);
     assert.match(err.message, /brew install ffmpeg/);

@@ -65,6 +65,8 @@ export interface ResolveFfmpegOptions {
   ffmpegPath?: string;
   /** Where CHAARFM_FFMPEG and PATH are read; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The package root whose prebuilds/ holds the bundled decoder; default this package's. */
+  root?: string;
 }
 
 async function explicitBinary(value: string, source: string, env: NodeJS.ProcessEnv): Promise<string> {
@@ -97,7 +99,7 @@ export async function findFfmpeg(opts: ResolveFfmpegOptions = {}): Promise<Found
   const env = opts.env ?? process.env;
   if (opts.ffmpegPath) return { path: await explicitBinary(opts.ffmpegPath, 'the ffmpegPath option', env), source: 'option' };
   if (env.CHAARFM_FFMPEG) return { path: await explicitBinary(env.CHAARFM_FFMPEG, 'CHAARFM_FFMPEG', env), source: 'CHAARFM_FFMPEG' };
-  const bundled = bundledFfmpegPath();
+  const bundled = bundledFfmpegPath(opts.root);
   if (await isExecutableFile(bundled)) return { path: bundled, source: 'bundled' };
   const onPath = await findOnPath('ffmpeg', env);
   if (onPath) return { path: onPath, source: 'PATH' };
