@@ -20,7 +20,8 @@
  *    bundle's own file URL, so the package's lookups that start from it (package root, model,
  *    thread script, .wasm folders) work from the unpacked tree.
  * 2. The files that must exist on disk are listed in a manifest and become SEA assets:
- *    a package.json, both bundles, the model and its README, the prebuild, node-gyp-build,
+ *    a package.json, both bundles, the model and its README, the prebuild folder (the addon and
+ *    the bundled decoder, ffmpeg[.exe]: native/scripts/build-ffmpeg.mjs), node-gyp-build,
  *    the .wasm files of TF.js and the essentia.js module (loaded with require at run time),
  *    the licences (`serve` needs no asset: its SQLite store is Node's own node:sqlite).
  *    scripts/exe-main.cjs unpacks them into the user cache on first run.
@@ -112,6 +113,11 @@ function need(file, hint) {
 }
 need(path.join(root, 'dist', 'src', 'bin.js'), 'run `npm run build` first');
 const prebuildDir = need(path.join(root, 'prebuilds', target), `run \`npm run prebuilds${target === host ? '' : ` -- --target ${target}`}\` first`);
+// the executable carries its decoder: no ffmpeg to install
+need(
+  path.join(prebuildDir, targetPlatform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg'),
+  `run \`node native/scripts/build-ffmpeg.mjs${target === host ? '' : ` --platform ${targetPlatform} --arch ${targetArch}`}\` first`,
+);
 
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
