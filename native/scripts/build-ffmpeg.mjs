@@ -55,6 +55,8 @@ const native = platform === process.platform && arch === process.arch;
 const COMPONENTS = [
   '--enable-protocol=file,pipe',
   '--enable-demuxer=matroska,mov,mp3,ogg,flac,wav',
+  // images only to be recognised as such: a picture named .mp3 is "no audio stream", as with a full ffmpeg
+  '--enable-demuxer=image_png_pipe,image_jpeg_pipe,image_webp_pipe,image_bmp_pipe,gif',
   '--enable-decoder=opus,aac,mp3float,mp3,vorbis,flac,pcm_*',
   '--enable-parser=aac,aac_latm,flac,mpegaudio,opus,vorbis',
   '--enable-muxer=wav,pcm_f32le', // pcm_f32le: the raw f32le format
