@@ -30,7 +30,7 @@ import { loadTfjsGraph } from '../src/embed/tfjs-graph.js';
 
 const PATCH = 187 * 96;
 
-/** A 4-chord progression (2 s each), kick on beats, hats off-beat, pink noise; 44.1 kHz stereo MP3. */
+/** A 4-chord progression (2 s each), kick on beats, hats off-beat, pink noise; 44.1 kHz stereo MP3, made by a full ffmpeg (lavfi, libmp3lame: not the bundled decoder). */
 export function makeTrack(ffmpeg: string, file: string, seconds: number): void {
   const step = 'floor(mod(t/2,4))';
   const root = `220*pow(2,(5*eq(${step},1)+7*eq(${step},2)+3*eq(${step},3))/12)`;
@@ -53,7 +53,7 @@ export async function runPortableBench(seconds = 240): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'chaarfm-bench-'));
   try {
     const file = path.join(dir, 'track.mp3');
-    makeTrack(ffmpeg, file, seconds);
+    makeTrack('ffmpeg', file, seconds); // a full ffmpeg on PATH makes the media (lavfi, lame)
 
     // 1. stage by stage, in this thread
     let t = now();

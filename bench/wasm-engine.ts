@@ -99,7 +99,7 @@ export async function runWasmEngineBench(seconds = 240, reps = 5): Promise<void>
   const dir = await mkdtemp(path.join(tmpdir(), 'chaarfm-wasm-bench-'));
   try {
     const file = path.join(dir, 'track.mp3');
-    makeTrack(ffmpegPath, file, seconds);
+    makeTrack('ffmpeg', file, seconds); // a full ffmpeg on PATH makes the media (lavfi, lame)
     const w = await createEmbedder({ backend: 'wasm', threads: 1 });
     let t = now();
     let c = cpu();

@@ -23,8 +23,10 @@
  *    bundle's own file URL, so the package's lookups that start from it (package root, model,
  *    thread script, .wasm folders) work from the unpacked tree.
  * 2. The files that must exist on disk are listed in a manifest and become SEA assets:
- *    a package.json, both bundles, the model and its README, the prebuild, node-gyp-build,
- *    the wasm engine (prebuilds/wasm: chaarfm-engine.wasm and its glue), the licences (`serve` needs no asset: its SQLite store is Node's own node:sqlite).
+ *    a package.json, both bundles, the model and its README, the prebuild folder (the addon and
+ *    the bundled decoder, ffmpeg[.exe]: native/scripts/build-ffmpeg.mjs), node-gyp-build,
+ *    the wasm engine (prebuilds/wasm: chaarfm-engine.wasm and its glue), the licences (`serve`
+ *    needs no asset: its SQLite store is Node's own node:sqlite).
  *    scripts/exe-main.cjs unpacks them into the user cache on first run.
  * 3. `node --experimental-sea-config` makes the blob; a copy of the Node binary (symbols
  *    stripped on Linux) gets it through postject; macOS copies are re-signed ad hoc.
@@ -115,6 +117,11 @@ function need(file, hint) {
 }
 need(path.join(root, 'dist', 'src', 'bin.js'), 'run `npm run build` first');
 const prebuildDir = need(path.join(root, 'prebuilds', target), `run \`npm run prebuilds${target === host ? '' : ` -- --target ${target}`}\` first`);
+// the executable carries its decoder: no ffmpeg to install
+need(
+  path.join(prebuildDir, targetPlatform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg'),
+  `run \`node native/scripts/build-ffmpeg.mjs${target === host ? '' : ` --platform ${targetPlatform} --arch ${targetArch}`}\` first`,
+);
 
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
@@ -133,7 +140,7 @@ const common = {
   banner: { js: 'var __chaarfm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   // optional or native: found at run time (or cleanly missing) instead of bundled
   // the reference backend's packages (optional dependencies) are never bundled
-  external: ['pg-native', 'bufferutil', 'utf-8-validate', 'ffmpeg-static', ...REFERENCE_PACKAGES],
+  external: ['pg-native', 'bufferutil', 'utf-8-validate', ...REFERENCE_PACKAGES],
 };
 await esbuild.build({ ...common, entryPoints: [path.join(root, 'dist/src/bin.js')], outfile: path.join(stage, 'chaarfm.cjs') });
 await esbuild.build({

@@ -12,7 +12,8 @@
  *
  * ffmpeg and yt-dlp: a binary beside the executable (`ffmpeg`, `yt-dlp`, with `.exe` on
  * Windows) is used when CHAARFM_FFMPEG / CHAARFM_YTDLP are not set; otherwise the usual order
- * applies (PATH, and for yt-dlp a verified download into the user cache).
+ * applies (for ffmpeg the bundled decoder in the unpacked prebuilds/ folder, then PATH; for
+ * yt-dlp PATH, then a verified download into the user cache).
  * CHAARFM_EXE_CACHE overrides the extraction folder's parent.
  *
  * As yt-dlp's JavaScript runtime (src/media/js-runtime.ts) the CLI starts this executable once

@@ -37,10 +37,10 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs ffmpeg to make a test file in the temp folder; returns its path. */
+/** Runs the full ffmpeg on PATH (lavfi, encoders: not the bundled decoder) to make a test file in the temp folder; returns its path. */
 function make(name: string, args: string[]): string {
   const out = join(dir, name);
-  execFileSync(ffmpeg, ['-nostdin', '-v', 'error', '-y', ...args, out]);
+  execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args, out]);
   return out;
 }
 
@@ -80,7 +80,8 @@ test('resolveFfmpeg rejects a bad CHAARFM_FFMPEG instead of falling back', async
 });
 
 test('resolveFfmpeg says how to install ffmpeg when there is none', async () => {
-  await assert.rejects(resolveFfmpeg({ env: { PATH: '' } }), (err: Error) => {
+  // a package root without prebuilds/: no bundled decoder
+  await assert.rejects(resolveFfmpeg({ env: { PATH: '' }, root: dir }), (err: Error) => {
     assert.ok(err instanceof FfmpegNotFoundError);
     assert.match(err.message, /apt install ffmpeg/);
     assert.match(err.message, /brew install ffmpeg/);

@@ -111,7 +111,7 @@ test('audio shorter than a patch gives no patch and a summary saying so', { skip
   const dir = await mkdtemp(join(tmpdir(), 'chaarfm-patches-test-'));
   try {
     const file = join(dir, 'short.ogg');
-    execFileSync(ffmpeg, ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=500:sample_rate=48000:duration=2', '-c:a', 'libvorbis', file]);
+    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=500:sample_rate=48000:duration=2', '-c:a', 'libvorbis', file]);
     const items = await run(file, 'typescript');
     assert.equal(items.length, 1);
     assert.equal(items[0].count, 0);

@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { resolveFfmpeg } from '../src/audio/ffmpeg.js';
 import { createEmbedder, describeBackend } from '../src/embed/create-embedder.js';
 import type { EmbedProgress } from '../src/embed/embedder.js';
 import { WasmEmbedder } from '../src/embed/wasm-embedder.js';
@@ -24,7 +23,6 @@ import { RowMean } from '../src/embed/wasm-embedder-thread.js';
 import { ffmpegSkip as skip } from './support/ffmpeg.js';
 
 let dir: string;
-let ffmpeg: string;
 let embedder: WasmEmbedder;
 const clip = (name: string) => path.join(dir, name);
 
@@ -32,14 +30,13 @@ const clip = (name: string) => path.join(dir, name);
 function makeClip(file: string, seconds: number, root = 220): void {
   const chord = [1, 1.26, 1.5].map((k, i) => `${0.15 - 0.03 * i}*sin(2*PI*${(root * k).toFixed(2)}*t)`).join('+');
   const expr = `${chord}+0.4*sin(2*PI*55*t)*exp(-8*mod(t,0.5))+0.05*(random(0)*2-1)`;
-  execFileSync(ffmpeg, ['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', `aevalsrc='${expr}|${expr}':s=44100:d=${seconds}`, file]);
+  execFileSync('ffmpeg', ['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', `aevalsrc='${expr}|${expr}':s=44100:d=${seconds}`, file]);
 }
 
 const bits = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 before(async () => {
   if (skip) return;
-  ffmpeg = await resolveFfmpeg();
   dir = await mkdtemp(path.join(tmpdir(), 'chaarfm-wasm-embedder-'));
   makeClip(clip('a-60s.mp3'), 60);
   makeClip(clip('b-6s.wav'), 6, 196);

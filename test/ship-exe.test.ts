@@ -10,13 +10,16 @@
  * coordinator queues a generated track served over HTTP, the executable's worker downloads it
  * with the real yt-dlp and sends back the same vector `vectorize` prints; several first runs at
  * once on an empty cache (one consistent tree); and `serve` from the executable on SQLite (a
- * real HTTP request, the executable's worker connecting). Needs ffmpeg, yt-dlp
+ * real HTTP request, the executable's worker connecting); and with no ffmpeg on PATH, one file
+ * of each format embedded through the bundled decoder (prebuilds/<platform>-<arch>/ffmpeg, which
+ * must be built first: native/scripts/build-ffmpeg.mjs), with the same vector as through the
+ * full ffmpeg on PATH. Needs ffmpeg, yt-dlp
  * and the native build's tools; skips saying so without them, unless CHAARFM_REQUIRE_NATIVE=1.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,6 +29,7 @@ import { startCoordinator, type CoordinatorHandle } from '../src/coordinator/ser
 import { api, newSession } from './support/coordinator.js';
 import { waitUntil } from './support/wait.js';
 import { CODECS, MediaServer, makeMusicClip } from './support/media-server.js';
+import { makeFormatClips } from './support/format-media.js';
 import { explain, noCompilerEnv, run, runAsync, startServe, timeToConnected, type NoCompiler } from './support/ship.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -104,6 +108,43 @@ test('from an empty folder the executable runs --help, doctor and vectorize on i
   assert.equal(line.backend, 'native');
   assert.equal(line.vector.length, 200);
   nativeVector = line.vector;
+  assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
+});
+
+test('alone in an empty folder with no ffmpeg on PATH, the executable embeds one file of each format with its bundled decoder', { skip }, (t) => {
+  const clips = join(dir, 'formats');
+  mkdirSync(clips);
+  const files = makeFormatClips(clips);
+  const empty = join(dir, 'empty-path');
+  mkdirSync(empty);
+  const bare = { ...env, PATH: empty, CHAARFM_FFMPEG: '' };
+  assert.equal(spawnSync('ffmpeg', ['-version'], { env: bare }).error?.message.includes('ENOENT'), true, 'no ffmpeg on that PATH');
+  const pathVersion = /ffmpeg version (\S+)/.exec(run('ffmpeg', ['-version']).stdout)?.[1] ?? '';
+  const sameFfmpeg = pathVersion.startsWith('5.1.9');
+  if (!sameFfmpeg) t.diagnostic(`vectors not compared: the ffmpeg on PATH is ${pathVersion}, not 5.1.9`);
+  const d = run(exe, ['doctor', '--json'], { cwd: dirname(exe), env: bare });
+  const dec = (JSON.parse(d.stdout) as { checks: { name: string; ok: boolean; detail: string }[] }).checks.find((c) => c.name === 'decoder')!;
+  const tree = join(env.CHAARFM_EXE_CACHE!, readdirSync(env.CHAARFM_EXE_CACHE!)[0]);
+  assert.equal(dec.detail, `ffmpeg ${join(tree, 'prebuilds', `${process.platform}-${process.arch}`, 'ffmpeg')} (5.1.9-chaarfm, bundled)`);
+  for (const file of files) {
+    const v = run(exe, ['vectorize', file], { cwd: dirname(exe), env: bare, timeoutMs: 180_000 });
+    assert.equal(v.status, 0, `${file}: ${explain(v)}`);
+    const line = JSON.parse(v.stdout.trim()) as { vector: number[]; backend: string };
+    assert.equal(line.vector.length, 200, file);
+    // the same file through the full ffmpeg on PATH when it is the same FFmpeg (Debian's 5.1.9 in
+    // CI): the same vector, bit for bit (another version's decoders may round differently)
+    if (sameFfmpeg) {
+      const ref = run(exe, ['vectorize', '--ffmpeg', 'ffmpeg', file], { cwd: dirname(exe), env, timeoutMs: 180_000 });
+      assert.equal(ref.status, 0, explain(ref));
+      assert.deepEqual(line.vector, (JSON.parse(ref.stdout.trim()) as { vector: number[] }).vector, `${file}: the vector does not move`);
+    }
+    t.diagnostic(`${file.slice(clips.length + 1)}: embedded (${line.backend})`);
+  }
+  const junk = join(clips, 'junk.webm');
+  writeFileSync(junk, 'not a webm file at all\n'.repeat(50));
+  const bad = run(exe, ['vectorize', junk], { cwd: dirname(exe), env: bare });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /ffmpeg could not decode "junk\.webm"/);
   assert.deepEqual(guard.touched(), [], 'no compiler or build tool ran');
 });
 

@@ -107,6 +107,8 @@ test('npm pack holds the JS, the types, the prebuild, the model with its README 
     'package/models/msd-musicnn-1.pb',
     'package/models/README.md',
     `package/prebuilds/${PLATFORM}/chaarfm.napi.node`,
+    `package/prebuilds/${PLATFORM}/ffmpeg`,
+    `package/prebuilds/${PLATFORM}/ffmpeg-COPYING.LGPLv2.1`,
     'package/CMakeLists.txt',
     'package/scripts/build-from-source.mjs',
     'package/native/deps/packed/libsamplerate-0.2.2/mid_qual_coeffs.h',
@@ -129,6 +131,8 @@ test('installed with --ignore-scripts, npx runs --help, doctor and vectorize on 
   const backend = report.checks.find((c) => c.name === 'backend')!;
   assert.match(backend.detail, /^native: native addon loaded from .*node_modules[/\\]chaarfm-worker[/\\]prebuilds[/\\]/, backend.detail);
   assert.ok(report.checks.find((c) => c.name === 'model')!.ok, 'the bundled model verifies');
+  const decoder = report.checks.find((c) => c.name === 'decoder')!;
+  assert.match(decoder.detail, /^ffmpeg .*node_modules[/\\]chaarfm-worker[/\\]prebuilds[/\\].*\(5\.1\.9-chaarfm, bundled\)$/, decoder.detail);
 
   const v = chaarfm(['vectorize', clip]);
   assert.equal(v.status, 0, explain(v));
@@ -167,16 +171,14 @@ test('the compiler guard can fail: the installed package\'s own native build rea
   rmSync(join(pkg, 'build'), { recursive: true, force: true }); // cmake-js's empty build folder
 });
 
-test('install steps: the package has none of its own; npm would run only the optional ffmpeg-static\'s', { skip }, () => {
+test('install steps: neither the package nor any dependency has one', { skip }, () => {
   const own = (JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json']).stdout) as { scripts?: Record<string, string> }).scripts ?? {};
   assert.deepEqual(['preinstall', 'install', 'postinstall', 'prepare'].filter((k) => k in own), [], 'no install step in the published package.json');
   assert.ok(!entries.includes('package/binding.gyp'), 'no binding.gyp (npm would run node-gyp for one)');
-  // Without --ignore-scripts npm would run only ffmpeg-static's (an ffmpeg download; optional,
-  // so npm drops the package where it fails). SQLite is node:sqlite, built into Node. The
-  // README's Install section says so.
-  const steps = packagesWithInstallSteps(join(app, 'node_modules'));
-  const optional = existsSync(join(app, 'node_modules', 'ffmpeg-static')) ? ['ffmpeg-static'] : [];
-  assert.deepEqual(steps, optional);
+  // The decoder is the bundled one (prebuilds/<platform>-<arch>/ffmpeg), SQLite is node:sqlite,
+  // built into Node: nothing is left for an install step to fetch or build. The README's
+  // Install section says so.
+  assert.deepEqual(packagesWithInstallSteps(join(app, 'node_modules')), []);
 });
 
 test('serve runs from the installed package on PostgreSQL: a real HTTP request, and the installed worker connects', { skip: skip || pgSkip || false }, async (t) => {

@@ -44,7 +44,8 @@ execFileSync(process.execPath, [cmakeJs, 'compile', '--config', 'Release', '--ou
 const built = path.join(outDir, 'Release', 'chaarfm.node');
 const dest = path.join(root, 'prebuilds', t.target);
 const shipped = path.join(dest, 'chaarfm.napi.node');
-rmSync(dest, { recursive: true, force: true });
+// only the addon is replaced: the bundled decoder (native/scripts/build-ffmpeg.mjs) shares the folder
+rmSync(shipped, { force: true });
 mkdirSync(dest, { recursive: true });
 copyFileSync(built, shipped);
 if (!t.target.startsWith('darwin')) {
@@ -57,7 +58,7 @@ if (!t.target.startsWith('darwin')) {
 
 const problem = checkImports(built, t.target); // the unstripped build: same imports, and its symbols
 if (problem) {
-  rmSync(dest, { recursive: true, force: true });
+  rmSync(shipped, { force: true });
   console.error(`prebuild: ${built}: ${problem}`);
   process.exit(1);
 }

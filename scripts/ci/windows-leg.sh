@@ -14,10 +14,13 @@
 #      in a run of its own), then the shipped executable alone in an empty folder: --help, doctor,
 #      vectorize on both backends (the portable one, our engine in WebAssembly: its vector must
 #      equal Linux's bit for bit; the native one the portable one within 1e-4; --backend
-#      essentia.js refused: not in the executable), and a real job from a local coordinator with a
-#      stand-in yt-dlp.exe, its vector equal to vectorize's; then its `serve` on SQLite, a job done
-#      by the Linux CLI, the vector it returns and the one in its database file (read back on
-#      Linux) equal to Linux's portable vector bit for bit.
+#      essentia.js refused: not in the executable), one file of each format through its bundled
+#      ffmpeg.exe (native/scripts/build-ffmpeg.mjs; no ffmpeg given or on PATH; decoded as Linux's
+#      ffmpeg: bit for bit but opus and aac, within 1e-7: mingw-w64's exp2f and cbrt round
+#      differently from glibc's), and a real job from a local coordinator with a stand-in
+#      yt-dlp.exe, its vector equal to vectorize's; then its `serve` on SQLite, a job done by the
+#      Linux CLI, the vector it returns and the one in its database file (read back on Linux)
+#      equal to Linux's portable vector bit for bit.
 # Prints one closing line: `windows-leg: passed in N s; not verified under Wine: ...` naming what
 # it did not run (or fails naming the step).
 set -euo pipefail
@@ -39,6 +42,8 @@ say "building the win32-x64 prebuild and C++ tests with mingw-w64"
 CHAARFM_REQUIRE_NATIVE=1 node native/scripts/build.mjs --tests --target win32-x64 >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; fail "cross build"; }
 node native/scripts/prebuild.mjs --target win32-x64 >"$work/prebuild.log" 2>&1 || { tail -n 40 "$work/prebuild.log"; fail "prebuild"; }
 tail -n 1 "$work/prebuild.log"
+node native/scripts/build-ffmpeg.mjs --platform win32 --arch x64 >"$work/ffmpeg.log" 2>&1 || { tail -n 40 "$work/ffmpeg.log"; fail "ffmpeg build"; }
+grep '^build-ffmpeg: ' "$work/ffmpeg.log"
 engine_test=build-win32-x64/Release/chaarfm_engine_test.exe
 [ -f "$engine_test" ] || fail "$engine_test was not built"
 resample_test=build-win32-x64/Release/chaarfm_resample_test.exe
@@ -64,8 +69,9 @@ say "node.exe $win_ver runs under $(wine --version)"
 rm -f "$work/probe.out" "$work/probe.err"
 win_node=$win_node_dir/bin/node.exe
 
-# ffmpeg for Windows (no Windows build of ours yet): the ffmpeg.exe of the npm registry's
-# @ffmpeg-installer/win32-x64 package, a test tool only (decoding PCM WAV is exact in any version)
+# ffmpeg for the native tests' media (lavfi and encoders, which the bundled decoder lacks): the
+# ffmpeg.exe of the npm registry's @ffmpeg-installer/win32-x64 package, a test tool only; the
+# executable below runs with its own bundled ffmpeg.exe
 mkdir -p "$work/tools"
 cp "$(pkg @ffmpeg-installer/win32-x64 4.1.0)/ffmpeg.exe" "$work/tools/ffmpeg.exe"
 export CHAARFM_FFMPEG=$(winpath "$work/tools/ffmpeg.exe")
@@ -95,8 +101,8 @@ skipped=$((skipped + $(grep -cE '^ok .* # SKIP' "$work/native-embedder.out" || t
 grep -q 'ok .* native engine C++ tests, CHAARFM_MAX_ISA=' "$work/native-tests.out" && ! grep -q 'native engine C++ tests, CHAARFM_MAX_ISA=.*# SKIP' "$work/native-tests.out" ||
   fail "the C++ engine tests (chaarfm_engine_test.exe) did not run"
 
-# (CHAARFM_FFMPEG below is the Windows path of ffmpeg.exe: the Linux runs go without it)
-# ---- 5. the executable alone in an empty folder ------------------------------------------------
+# ---- 5. the executable alone in an empty folder, with its bundled decoder ---------------------
+unset CHAARFM_FFMPEG
 say "the executable alone in an empty folder: $(basename "$exe") ($(($(stat -c %s "$exe") / 1000000)) MB)"
 mkdir -p "$work/user" "$work/cache" "$work/clips"
 cp "$exe" "$work/user/"
@@ -118,7 +124,9 @@ node -e '
   const b = r.checks.find((c) => c.name === "backend"), m = r.checks.find((c) => c.name === "model");
   if (!/^native: native addon loaded from .*exe-/.test(b.detail)) throw new Error("doctor backend: " + b.detail);
   if (!m.ok) throw new Error("doctor model: " + m.detail);
-  console.log("windows-leg:   doctor: " + b.detail);' "$work/doctor.out" || fail "doctor"
+  const d = r.checks.find((c) => c.name === "decoder");
+  if (!/^ffmpeg .*exe-.*\\prebuilds\\win32-x64\\ffmpeg\.exe \(5\.1\.9-chaarfm, bundled\)$/.test(d.detail)) throw new Error("doctor decoder: " + d.detail);
+  console.log("windows-leg:   doctor: " + b.detail + "; " + d.detail);' "$work/doctor.out" || fail "doctor"
 winrun 300 "$work/vec-native.out" "$work/vec-native.err" "$app" vectorize "$clip" || fail "vectorize (native)"
 winrun 600 "$work/vec-wasm.out" "$work/vec-wasm.err" "$app" vectorize --backend wasm "$clip" || fail "vectorize (wasm)"
 # the portable backend is our engine in WebAssembly; the reference one (essentia.js) is not in the executable
@@ -128,6 +136,32 @@ cd - >/dev/null
 env -u CHAARFM_FFMPEG node dist/src/bin.js vectorize --backend wasm "$work/clips/track.wav" >"$work/linux-wasm.json" 2>"$work/linux-wasm.err" || fail "vectorize on Linux (wasm)"
 node scripts/ci/compare-vectors.mjs "$work/vec-wasm.out" "$work/linux-wasm.json" --exact --label "Windows wasm = Linux wasm" || fail "portable vectors"
 node scripts/ci/compare-vectors.mjs "$work/vec-native.out" "$work/vec-wasm.out" --within 1e-4 --label "Windows native ~ Windows wasm" || fail "native vector"
+
+# ---- 5b. one file of each format: the executable embeds it, its ffmpeg.exe decodes as Debian's --
+mkdir -p "$work/formats"
+node --input-type=module -e 'import { makeFormatClips } from "./dist/test/support/format-media.js"; makeFormatClips(process.argv[1]);' "$work/formats"
+win_ffmpeg=$(ls "$work"/cache/exe-*/prebuilds/win32-x64/ffmpeg.exe 2>/dev/null | head -n 1)
+[ -n "$win_ffmpeg" ] || fail "the executable did not unpack prebuilds/win32-x64/ffmpeg.exe"
+s=$SECONDS
+for f in "$work"/formats/clip.*; do
+  n=$(basename "$f")
+  winrun 300 "$work/fmt-$n.out" "$work/fmt-$n.err" "$app" vectorize "$(winpath "$f")" || fail "vectorize $n (bundled decoder)"
+  node -e 'const v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).vector; if (v.length !== 200) throw new Error(v.length + " values")' "$work/fmt-$n.out" ||
+    fail "vectorize $n printed no vector"
+  winrun 120 "$work/dec.out" "$work/dec.err" "$win_ffmpeg" -nostdin -v error -i "file:$(winpath "$f")" -map 0:a:0 -f f32le "file:$(winpath "$work/$n.win.f32")" ||
+    fail "ffmpeg.exe on $n"
+  ffmpeg -nostdin -v error -i "file:$f" -map 0:a:0 -f f32le "file:$work/$n.debian.f32"
+  # opus and aac call exp2f / cbrt(f) while decoding, and mingw-w64's libm rounds some results
+  # differently from glibc's: measured 2026-12-01, up to 6e-8 (vectors within 4e-6); the rest
+  # must be bit for bit
+  case $n in clip.webm | clip.m4a) within=1e-7 ;; *) within=0 ;; esac
+  node scripts/ci/compare-pcm.mjs "$work/$n.win.f32" "$work/$n.debian.f32" --within "$within" --label "windows-leg:   $n, ffmpeg.exe vs $(command -v ffmpeg)" ||
+    fail "ffmpeg.exe decodes $n differently (allowed: $within)"
+done
+printf 'not a webm file\n%.0s' $(seq 50) >"$work/formats/junk.webm"
+if winrun 120 "$work/junk.out" "$work/junk.err" "$app" vectorize "$(winpath "$work/formats/junk.webm")"; then fail "vectorize accepted a malformed file"; fi
+grep -q 'ffmpeg could not decode "junk.webm"' "$work/junk.err" || fail "malformed media: $(tail -c 300 "$work/junk.err")"
+say "  6 formats embedded through the bundled ffmpeg.exe; decoded as Linux's ffmpeg: flac, mp3, ogg, wav bit for bit, webm (opus) and m4a (aac) within 1e-7; a malformed file is a clear error ($((SECONDS - s)) s)"
 
 # ---- 6. a real job from a local coordinator ---------------------------------------------------
 node scripts/ci/job-roundtrip.mjs --clips "$work/clips" --expect "$work/vec-native.out" --log "$work/job-worker" --cwd "$work/user" \

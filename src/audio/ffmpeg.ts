@@ -3,15 +3,17 @@
  * Finding ffmpeg and decoding any media file to mono float PCM at the file's own rate, as
  * Essentia's MonoLoader does before it resamples (AudioLoader + MonoMixer).
  *
- * Resolution ({@link resolveFfmpeg}), first hit wins:
- *  1. the `ffmpegPath` option, else env `CHAARFM_FFMPEG` (a bare name is looked up on PATH;
- *     when given and unusable that is an error, with no fallback);
- *  2. the optional `ffmpeg-static` package, when installed and its binary exists;
+ * Resolution ({@link findFfmpeg}), first hit wins:
+ *  1. the `ffmpegPath` option (the CLI's --ffmpeg), else env `CHAARFM_FFMPEG` (a bare name is
+ *     looked up on PATH; when given and unusable that is an error, with no fallback);
+ *  2. the bundled decoder: `prebuilds/<platform>-<arch>/ffmpeg[.exe]` in the package root, a
+ *     minimal LGPL FFmpeg built from pinned source by native/scripts/build-ffmpeg.mjs (the
+ *     single executable carries it and unpacks it into its user-cache tree with the addon);
  *  3. `ffmpeg` on PATH.
  * Otherwise an {@link FfmpegNotFoundError} says how to install ffmpeg.
  *
- * Decoding ({@link decodeToPcm}) runs one ffmpeg process, ffmpeg-only (no ffprobe, which
- * ffmpeg-static lacks): `-map 0:a:0` (Essentia loads the first audio stream), no `-ar`/`-ac`
+ * Decoding ({@link decodeToPcm}) runs one ffmpeg process, ffmpeg-only (no ffprobe, which the
+ * bundled decoder lacks): `-map 0:a:0` (Essentia loads the first audio stream), no `-ar`/`-ac`
  * (the file's own rate and channels), `pcm_f32le` in a WAV container on stdout. The WAV
  * header carries the rate and channel count, so nothing is probed twice. A stream input is
  * copied to a temp file first (see {@link decodeToPcm} for why). ffmpeg converts integer
@@ -27,9 +29,10 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { endianness, tmpdir } from 'node:os';
-import { basename, isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { packageRoot } from '../embed/model-file.js';
 import { findOnPath, isExecutableFile } from '../util/executables.js';
 
 const INSTALL_HINT =
@@ -62,6 +65,8 @@ export interface ResolveFfmpegOptions {
   ffmpegPath?: string;
   /** Where CHAARFM_FFMPEG and PATH are read; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The package root whose prebuilds/ holds the bundled decoder; default this package's. */
+  root?: string;
 }
 
 async function explicitBinary(value: string, source: string, env: NodeJS.ProcessEnv): Promise<string> {
@@ -75,28 +80,35 @@ async function explicitBinary(value: string, source: string, env: NodeJS.Process
   return found;
 }
 
-/** The ffmpeg-static package's binary, when that optional package is installed. */
-async function ffmpegStaticBinary(): Promise<string | null> {
-  const name = 'ffmpeg-static'; // a variable keeps TypeScript from resolving an absent package
-  try {
-    const mod: unknown = await import(name);
-    const p = (mod as { default?: unknown }).default ?? mod;
-    return typeof p === 'string' && isAbsolute(p) && (await isExecutableFile(p)) ? p : null;
-  } catch {
-    return null;
-  }
+/** Where the chosen ffmpeg came from. */
+export type FfmpegSource = 'option' | 'CHAARFM_FFMPEG' | 'bundled' | 'PATH';
+
+export interface FoundFfmpeg {
+  path: string;
+  source: FfmpegSource;
 }
 
-/** The ffmpeg binary to run, by the order in the file header. Async because of the package probe. */
-export async function resolveFfmpeg(opts: ResolveFfmpegOptions = {}): Promise<string> {
+/** The bundled decoder's path for this platform (it may not exist: no prebuild for it). */
+export function bundledFfmpegPath(root: string = packageRoot()): string {
+  const exe = process.platform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg';
+  return join(root, 'prebuilds', `${process.platform}-${process.arch}`, exe);
+}
+
+/** The ffmpeg binary to run and where it came from, by the order in the file header. */
+export async function findFfmpeg(opts: ResolveFfmpegOptions = {}): Promise<FoundFfmpeg> {
   const env = opts.env ?? process.env;
-  if (opts.ffmpegPath) return explicitBinary(opts.ffmpegPath, 'the ffmpegPath option', env);
-  if (env.CHAARFM_FFMPEG) return explicitBinary(env.CHAARFM_FFMPEG, 'CHAARFM_FFMPEG', env);
-  const fromPackage = await ffmpegStaticBinary();
-  if (fromPackage) return fromPackage;
+  if (opts.ffmpegPath) return { path: await explicitBinary(opts.ffmpegPath, 'the ffmpegPath option', env), source: 'option' };
+  if (env.CHAARFM_FFMPEG) return { path: await explicitBinary(env.CHAARFM_FFMPEG, 'CHAARFM_FFMPEG', env), source: 'CHAARFM_FFMPEG' };
+  const bundled = bundledFfmpegPath(opts.root);
+  if (await isExecutableFile(bundled)) return { path: bundled, source: 'bundled' };
   const onPath = await findOnPath('ffmpeg', env);
-  if (onPath) return onPath;
-  throw new FfmpegNotFoundError('not given, no ffmpeg-static package, none on PATH');
+  if (onPath) return { path: onPath, source: 'PATH' };
+  throw new FfmpegNotFoundError(`not given, no bundled decoder for ${process.platform}-${process.arch}, none on PATH`);
+}
+
+/** The ffmpeg binary to run ({@link findFfmpeg}'s path). */
+export async function resolveFfmpeg(opts: ResolveFfmpegOptions = {}): Promise<string> {
+  return (await findFfmpeg(opts)).path;
 }
 
 /** ffmpeg's own version string, e.g. "5.1.9-0+deb12u1". Rejects when the binary does not run. */
@@ -111,6 +123,20 @@ export function ffmpegVersion(ffmpegPath: string): Promise<string> {
       resolve(m ? m[1] : stdout.split('\n')[0].trim());
     });
   });
+}
+
+/**
+ * ffmpeg's arguments for decoding `file`: the first audio stream at its own rate and channels,
+ * as float32 in a WAV container on stdout, with no metadata or version strings in the output.
+ */
+export function decodeArgs(file: string): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-v', 'error',
+    '-i', `file:${file}`,
+    '-map', '0:a:0', '-vn', '-sn', '-dn',
+    '-map_metadata', '-1', '-fflags', '+bitexact', '-flags:a', '+bitexact',
+    '-acodec', 'pcm_f32le', '-f', 'wav', 'pipe:1',
+  ];
 }
 
 export interface DecodeOptions {
@@ -248,14 +274,7 @@ export async function decodeToPcm(input: string | Readable, opts: DecodeOptions 
     file = spooled.path;
     removeSpool = spooled.remove;
   }
-  const args = [
-    '-nostdin', '-hide_banner', '-v', 'error',
-    '-i', `file:${file}`,
-    '-map', '0:a:0', '-vn', '-sn', '-dn',
-    '-map_metadata', '-1', '-fflags', '+bitexact', '-flags:a', '+bitexact',
-    '-acodec', 'pcm_f32le', '-f', 'wav', 'pipe:1',
-  ];
-  const child: ChildProcess = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child: ChildProcess = spawn(ffmpeg, decodeArgs(file), { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
 
   let stderr = '';
   child.stderr!.setEncoding('utf8');

@@ -78,8 +78,9 @@ export async function runChecks(opts: {
   });
   const ff = await import('../audio/ffmpeg.js');
   await add('decoder', async () => {
-    const p = await ff.resolveFfmpeg({ ffmpegPath: opts.ffmpegPath });
-    return `ffmpeg ${p} (${await ff.ffmpegVersion(p)})`;
+    const found = await ff.findFfmpeg({ ffmpegPath: opts.ffmpegPath });
+    const from = { option: 'from --ffmpeg', CHAARFM_FFMPEG: 'from CHAARFM_FFMPEG', bundled: 'bundled', PATH: 'from PATH' }[found.source];
+    return `ffmpeg ${found.path} (${await ff.ffmpegVersion(found.path)}, ${from})`;
   });
   const yt = await import('../media/ytdlp-binary.js');
   const { ageDays } = await import('../media/ytdlp-update.js');

@@ -34,7 +34,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
     .option('--yt-dlp <path>', 'yt-dlp executable (default: CHAARFM_YTDLP, PATH unless older than 90 days, then a cached download kept current)')
     .option('--yt-dlp-arg <arg>', 'One more argument for every yt-dlp run, repeatable; write it with = (--yt-dlp-arg=--extractor-args=youtube:player_client=web)')
     .option('--youtube-gap <seconds>', 'Least time between two YouTube requests over all sockets (0-600; default 2)')
-    .option('--ffmpeg <path>', 'ffmpeg executable (default: CHAARFM_FFMPEG, ffmpeg-static, then PATH)')
+    .option('--ffmpeg <path>', 'ffmpeg executable (default: CHAARFM_FFMPEG, the bundled decoder, then PATH)')
     .option('--name <name>', 'Worker name sent to the server (default: host name)')
     .option('--log-format <format>', 'pretty|json (default pretty)')
     .option('--verbose', 'Debug log lines (keep-alive, connection attempts)')
@@ -50,7 +50,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = d
       .option('--threads <n>', `Threads for the embedding engine (1-${MAX_THREADS}; default: the number of cores, at most 8)`)
       .option('--model <path>', 'A MusiCNN frozen graph (.pb) instead of the bundled msd-musicnn-1.pb')
       .option('--output-node <name>', 'Graph node to average (default model/dense/BiasAdd)')
-      .option('--ffmpeg <path>', 'ffmpeg executable (default: CHAARFM_FFMPEG, ffmpeg-static, then PATH)')
+      .option('--ffmpeg <path>', 'ffmpeg executable (default: CHAARFM_FFMPEG, the bundled decoder, then PATH)')
       .option('--tmp-dir <dir>', 'Folder for temp files (default: the OS temp folder)');
   embeddingOptions(cli.command('vectorize <...inputs>', 'Print the embedding of local files or URLs as JSON lines'))
     .option('--out <file>', 'Write the vectors to FILE.jsonl or FILE.npy instead of stdout')

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Builds the bundled decoder: a minimal, static, LGPL FFmpeg command-line program that reads
+ * the formats a worker downloads (webm/opus, m4a/aac, mp3, ogg/vorbis, flac, wav) and writes
+ * float PCM, from the pinned source in native/deps/sources.json (`ffmpeg`, Debian's orig tarball
+ * of the same version as Debian's /usr/bin/ffmpeg), and puts it at
+ * prebuilds/<platform>-<arch>/ffmpeg[.exe], next to the addon.
+ *
+ *   node native/scripts/build-ffmpeg.mjs [--platform linux|win32|darwin] [--arch x64|arm64]
+ *                                        [--jobs N] [--out DIR]
+ * Default: this machine's platform and arch. Cross builds from Linux: win32-x64 with mingw-w64
+ * (x86_64-w64-mingw32-), linux-arm64 with crossbuild-essential-arm64 (aarch64-linux-gnu-).
+ * x86 builds need nasm: the SIMD DSP (float transforms, resampling) is the same assembly
+ * Debian's build runs, picked at run time by the same CPU detection, so decoded samples equal
+ * Debian's ffmpeg bit for bit (test/ffmpeg-bundled.test.ts).
+ *
+ * Why each decoder: ffmpeg takes the first registered decoder of a codec, and in Debian's build
+ * that is FFmpeg's own (opus, vorbis, aac, mp3float: native decoders come before the external
+ * libraries), so these are the ones built. No GPL or non-free parts, no network, no external
+ * libraries (--disable-autodetect), no --enable-small (it changes code paths).
+ * Build folder: build-ffmpeg/<platform>-<arch> (out of tree; the cached source stays clean).
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+function fail(msg) {
+  process.stderr.write(`build-ffmpeg: ${msg}\n`);
+  process.exit(1);
+}
+function run(cmd, args, opts = {}) {
+  process.stderr.write(`+ ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  if (r.error) fail(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) fail(`${cmd} exited ${r.status}`);
+}
+
+const platform = arg('platform', process.platform);
+const arch = arg('arch', process.arch);
+const jobs = arg('jobs', String(Math.min(2, os.availableParallelism?.() ?? 2)));
+const target = `${platform}-${arch}`;
+const out = path.resolve(arg('out', path.join(root, 'prebuilds', target)));
+const exe = platform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg';
+const native = platform === process.platform && arch === process.arch;
+
+/** What the worker's decode needs, and nothing else. */
+const COMPONENTS = [
+  '--enable-protocol=file,pipe',
+  '--enable-demuxer=matroska,mov,mp3,ogg,flac,wav',
+  // images only to be recognised as such: a picture named .mp3 is "no audio stream", as with a full ffmpeg
+  '--enable-demuxer=image_png_pipe,image_jpeg_pipe,image_webp_pipe,image_bmp_pipe,gif',
+  '--enable-decoder=opus,aac,mp3float,mp3,vorbis,flac,pcm_*',
+  '--enable-parser=aac,aac_latm,flac,mpegaudio,opus,vorbis',
+  '--enable-muxer=wav,pcm_f32le', // pcm_f32le: the raw f32le format
+  '--enable-encoder=pcm_f32le',
+  '--enable-filter=abuffer,abuffersink,aformat,anull,aresample',
+  '--enable-swresample',
+];
+
+const COMMON = [
+  '--disable-everything',
+  '--disable-autodetect',
+  '--disable-network',
+  '--disable-doc',
+  '--disable-debug',
+  '--disable-ffplay',
+  '--disable-ffprobe',
+  '--disable-avdevice',
+  '--disable-swscale',
+  '--disable-postproc',
+  '--enable-static',
+  '--disable-shared',
+  '--extra-version=chaarfm',
+];
+
+function toolchain() {
+  if (platform === 'linux' && arch === 'x64') {
+    if (!native) fail('linux-x64 builds only on linux-x64');
+    return ['--arch=x86_64', '--enable-pthreads', '--extra-ldflags=-static'];
+  }
+  if (platform === 'linux' && arch === 'arm64') {
+    if (native) return ['--arch=aarch64', '--enable-pthreads', '--extra-ldflags=-static'];
+    return ['--enable-cross-compile', '--arch=aarch64', '--target-os=linux', '--cross-prefix=aarch64-linux-gnu-',
+      '--enable-pthreads', '--extra-ldflags=-static'];
+  }
+  if (platform === 'win32' && arch === 'x64') {
+    const cross = process.platform === 'win32' ? [] : ['--enable-cross-compile', '--cross-prefix=x86_64-w64-mingw32-'];
+    return [...cross, '--arch=x86_64', '--target-os=mingw32', '--enable-w32threads', '--extra-ldflags=-static'];
+  }
+  if (platform === 'darwin') {
+    if (process.platform !== 'darwin') fail('darwin builds only on macOS');
+    return [`--arch=${arch === 'arm64' ? 'arm64' : 'x86_64'}`, '--cc=clang', '--enable-pthreads'];
+  }
+  fail(`no recipe for ${target}`);
+}
+
+const flags = [...COMMON, ...toolchain(), ...COMPONENTS];
+if (arch === 'x64') {
+  const nasm = spawnSync('nasm', ['-v'], { encoding: 'utf8' });
+  if (nasm.status !== 0) fail('nasm is needed for the x86 SIMD code (Debian: apt-get install nasm; macOS: brew install nasm)');
+}
+
+const fetched = spawnSync(process.execPath, [path.join(root, 'native/deps/fetch-source.mjs'), 'ffmpeg'], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+if (fetched.status !== 0) fail('could not fetch the pinned FFmpeg source');
+const src = fetched.stdout.trim();
+
+const build = path.join(root, 'build-ffmpeg', target);
+const stampFile = path.join(build, '.configured-with');
+const stamp = JSON.stringify({ src, flags });
+const t0 = Date.now();
+if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
+  rmSync(build, { recursive: true, force: true });
+  mkdirSync(build, { recursive: true });
+  run(path.join(src, 'configure'), flags, { cwd: build });
+  writeFileSync(stampFile, stamp);
+}
+const t1 = Date.now();
+run('make', [`-j${jobs}`, exe], { cwd: build });
+const t2 = Date.now();
+
+mkdirSync(out, { recursive: true });
+const dest = path.join(out, exe);
+copyFileSync(path.join(build, exe), dest);
+const strip = platform === 'win32' && process.platform !== 'win32' ? 'x86_64-w64-mingw32-strip'
+  : platform === 'linux' && arch === 'arm64' && !native ? 'aarch64-linux-gnu-strip' : 'strip';
+run(strip, platform === 'darwin' ? ['-x', dest] : ['--strip-all', dest]);
+// LGPL 2.1: the licence travels with the binary; the source is the pinned tarball (sources.json).
+copyFileSync(path.join(src, 'COPYING.LGPLv2.1'), path.join(out, 'ffmpeg-COPYING.LGPLv2.1'));
+process.stderr.write(
+  `build-ffmpeg: ${path.relative(root, dest)} (${statSync(dest).size} bytes); configure ${((t1 - t0) / 1000).toFixed(0)} s, make ${((t2 - t1) / 1000).toFixed(0)} s\n`,
+);
+process.stdout.write(`${dest}\n`);
