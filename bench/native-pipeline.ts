@@ -52,38 +52,49 @@ const time = async (f: () => unknown | Promise<unknown>) => {
   return (performance.now() - t0) / 1000;
 };
 
-/** Best-of-`n` realtime factor of the whole native embedder on `file`, one and two threads. */
-async function pipeline(file: string, n: number): Promise<Record<number, number>> {
-  const out: Record<number, number> = {};
-  for (const threads of [1, 2]) {
+/**
+ * Realtime factor of the whole native embedder on `file` for each thread count: audio seconds
+ * per wall second (best of `n` after a warm-up, unless `warm` is false) and per second of this
+ * process's CPU time (its threads; ffmpeg's decoding, a child process, not counted).
+ */
+async function pipeline(file: string, n: number, threadList: number[], warm = true): Promise<{ wall: Record<number, number>; cpu: Record<number, number> }> {
+  const wall: Record<number, number> = {}, cpu: Record<number, number> = {};
+  for (const threads of threadList) {
     const e = await createEmbedder({ backend: 'native', threads });
-    await e.embed(file); // warm-up
-    const runs: number[] = [];
-    for (let i = 0; i < n; i++) runs.push(await time(() => e.embed(file)));
+    if (warm) await e.embed(file);
+    let bw = Infinity, bc = Infinity;
+    for (let i = 0; i < n; i++) {
+      const c0 = process.cpuUsage();
+      bw = Math.min(bw, await time(() => e.embed(file)));
+      const c = process.cpuUsage(c0);
+      bc = Math.min(bc, (c.user + c.system) / 1e6);
+    }
     await e.close();
-    out[threads] = seconds / Math.min(...runs);
+    wall[threads] = seconds / bw;
+    cpu[threads] = seconds / bc;
   }
-  return out;
+  return { wall, cpu };
 }
 
 /** Inference alone on the track's own frames, one thread: ms a patch, stream (overlap reuse) and per-patch. */
-async function inference(file: string): Promise<{ reuse: number; perPatch: number }> {
+async function inference(file: string, maxPatches: number, runs: number): Promise<{ reuse: number; perPatch: number }> {
   const pcm = await decodeToPcm(file, { ffmpegPath: await resolveFfmpeg() });
   const parts: Float32Array[] = [];
   for await (const c of pcm) parts.push(c);
   const frames = await b.frontend(await b.resample(concatFloat32(parts), pcm.sampleRate, 65536, 1));
-  const P = Math.floor((frames.length / 96 - 187) / 93) + 1;
+  const P = Math.min(maxPatches, Math.floor((frames.length / 96 - 187) / 93) + 1);
+  const used = frames.subarray(0, (187 + 93 * (P - 1)) * 96);
   const patches = new Float32Array(P * 187 * 96);
   for (let p = 0; p < P; p++) patches.set(frames.subarray(p * 93 * 96, (p * 93 + 187) * 96), p * 187 * 96);
   const graph = parseGraphDef(readFileSync(bundledModelPath()), 'msd-musicnn-1.pb');
   const model = b.createModel(graphToSpec(graph, [DEFAULT_OUTPUT_NODE]));
   const best = async (f: () => Promise<unknown>) => {
     let t = Infinity;
-    for (let i = 0; i < 3; i++) t = Math.min(t, await time(f));
+    for (let i = 0; i < runs; i++) t = Math.min(t, await time(f));
     return (t * 1000) / P;
   };
   await b.runFrames(model, frames.subarray(0, (187 + 93 * 3) * 96), 1);
-  return { reuse: await best(() => b.runFrames(model, frames, 1, true)), perPatch: await best(() => b.runPatches(model, patches, 1)) };
+  return { reuse: await best(() => b.runFrames(model, used, 1, true)), perPatch: await best(() => b.runPatches(model, patches, 1)) };
 }
 
 /** Peak RSS (VmHWM of the CLI's own process) of `vectorize` on `file`, in MB; Linux only. */
@@ -108,15 +119,18 @@ interface IsaResult {
   isa: string;
   resampler: string;
   realtime: Record<number, number>;
+  cpuRealtime: Record<number, number>;
   reuse: number;
   perPatch: number;
 }
 
 if (isaChild) {
   const file = args[1];
-  const realtime = await pipeline(file, b.info().isa === 'generic' ? 1 : 3);
-  const inf = await inference(file);
-  const r: IsaResult = { isa: b.info().isa, resampler: b.info().resampler, realtime, ...inf };
+  // generic is for scale only (5x slower): one thread, one cold run, inference on 24 patches
+  const generic = b.info().isa === 'generic';
+  const p = generic ? await pipeline(file, 1, [1], false) : await pipeline(file, 3, [1, 2]);
+  const inf = generic ? await inference(file, 24, 1) : await inference(file, Infinity, 3);
+  const r: IsaResult = { isa: b.info().isa, resampler: b.info().resampler, realtime: p.wall, cpuRealtime: p.cpu, ...inf };
   console.log(`RESULT ${JSON.stringify(r)}`);
   process.exit(0);
 }
@@ -182,8 +196,10 @@ try {
     const r = JSON.parse(line) as IsaResult;
     res.push(r);
     console.log(
-      `CHAARFM_MAX_ISA=${isa} (engine ${r.isa}, resampler ${r.resampler}): whole pipeline ${r.realtime[1].toFixed(1)}x realtime on 1 thread, ` +
-        `${r.realtime[2].toFixed(1)}x on 2; inference on 1 thread ${r.reuse.toFixed(2)} ms/patch with overlap reuse, ` +
+      `CHAARFM_MAX_ISA=${isa} (engine ${r.isa}, resampler ${r.resampler}): whole pipeline ${r.realtime[1].toFixed(1)}x realtime on 1 thread ` +
+        `(${r.cpuRealtime[1].toFixed(1)}x per CPU second)` +
+        (r.realtime[2] ? `, ${r.realtime[2].toFixed(1)}x on 2 (${r.cpuRealtime[2].toFixed(1)}x per CPU second)` : '') +
+        `; inference on 1 thread ${r.reuse.toFixed(2)} ms/patch with overlap reuse, ` +
         `${r.perPatch.toFixed(2)} per-patch; load average ${load()}`,
     );
   }
