@@ -11,8 +11,9 @@
  *  - ORT on those patches in batches of 1 and 4 (its best is the baseline);
  *  - our per-patch path (`runPatches`: batches of 4 through the plain executor);
  *  - our stream path (`runFrames`: the frames with the overlap reuse, as a session runs them);
- * each the best of `--runs` (default 3) wall times, in ms per patch, with the ratio ORT / ours
- * against the target (>= 2x ahead). The outputs are checked first: ORT's rows against our
+ * each the best of `--runs` (default 3) wall times, in ms per patch (with the process CPU time
+ * beside it, the fair figure at one thread on a loaded machine), and the ratio ORT's best / ours
+ * against the target (>= 2x ahead; at one thread also by CPU time). The outputs are checked first: ORT's rows against our
  * per-patch rows (max |diff|), and ORT's mean row against our stream path's means.
  * ONNX Runtime is a dependency of this bench only (bench/onnx/package.json and its lockfile);
  * when bench/onnx/node_modules lacks it, `npm ci --ignore-scripts` installs it there (its CPU
