@@ -48,6 +48,7 @@ test('the native embedder opens each session with the threads of its jobs share'
       sessionFinish: fail,
       sessionClose: () => {},
       runPatches: fail,
+      runFrames: fail,
       resample: fail,
       melBands: fail,
       frontend: fail,

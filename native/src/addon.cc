@@ -9,6 +9,7 @@
 //   sessionFinish(session)                   async  -> Promise<{ means[], patches, frames, ... }>
 //   sessionClose(session)                    sync   (frees now, or when a running call ends)
 //   runPatches(model, patches, threads)      async  -> Promise<Float32Array[]>   (tests, bench)
+//   runFrames(model, frames, threads, reuse) async  -> Promise<{ means[], patches }> (tests, bench)
 //   resample(pcm, sampleRate, chunk, threads) async -> Promise<Float32Array>     (tests, bench)
 //   melBands(frames)                         async  -> Promise<Float32Array>     (tests, bench)
 //   frontend(pcm16k)                         async  -> Promise<Float32Array>     (tests, bench)
@@ -275,6 +276,41 @@ Napi::Value RunPatches(const Napi::CallbackInfo& info) {
       });
 }
 
+// The stream path on ready-made log-mel frames (n x 96): the runner's PushFrames + Finish, with
+// or without the overlap reuse (default with); the means as a session returns them.
+Napi::Value RunFrames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ModelBox* model = Unwrap<ModelBox>(info[0], "a model handle from createModel()", "model");
+  auto frames = std::make_shared<std::vector<float>>(CopyFloats(info[1], "frames"));
+  if (frames->size() % kMelBands != 0) {
+    ThrowJs(env, JsErrorKind::kRange, "Expected a multiple of 96 values for frames but received " +
+                                          std::to_string(frames->size()));
+  }
+  int threads = ThreadsArg(info[2]);
+  MusicnnRunner::Options opt;
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    if (!info[3].IsBoolean()) ThrowExpected(env, "a boolean", "reuse", info[3], JsErrorKind::kType);
+    opt.overlap_reuse = info[3].As<Napi::Boolean>().Value();
+  }
+  auto pool = model->pool;
+  auto res = std::make_shared<MusicnnRunner::Result>();
+  return PromiseWorker::Start(
+      env,
+      [=] {
+        MusicnnRunner runner(pool->spec(), threads, opt);
+        runner.PushFrames(frames->data(), frames->size() / kMelBands);
+        *res = runner.Finish();
+      },
+      [=](Napi::Env e) {
+        Napi::Object o = Napi::Object::New(e);
+        Napi::Array means = Napi::Array::New(e, res->means.size());
+        for (size_t i = 0; i < res->means.size(); i++) means.Set(static_cast<uint32_t>(i), ToJs(e, res->means[i]));
+        o.Set("means", means);
+        o.Set("patches", Napi::Number::New(e, static_cast<double>(res->patches)));
+        return o;
+      });
+}
+
 Napi::Value Resample(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto pcm = std::make_shared<std::vector<float>>(CopyFloats(info[0], "pcm"));
@@ -354,6 +390,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sessionFinish", Napi::Function::New(env, SessionFinish, "sessionFinish"));
   exports.Set("sessionClose", Napi::Function::New(env, SessionClose, "sessionClose"));
   exports.Set("runPatches", Napi::Function::New(env, RunPatches, "runPatches"));
+  exports.Set("runFrames", Napi::Function::New(env, RunFrames, "runFrames"));
   exports.Set("resample", Napi::Function::New(env, Resample, "resample"));
   exports.Set("melBands", Napi::Function::New(env, MelBands, "melBands"));
   exports.Set("frontend", Napi::Function::New(env, Frontend, "frontend"));

@@ -31,7 +31,7 @@ void RunnerPool::Give(int threads, std::unique_ptr<MusicnnRunner> runner) {
 Session::Session(std::shared_ptr<RunnerPool> pool, double sample_rate, int threads)
     : resampler_(sample_rate, threads),
       pool_(std::move(pool)),
-      runner_threads_(threads >= 2 ? threads - 1 : 1),
+      runner_threads_(threads),
       overlap_(threads >= 2),
       runner_(pool_->Take(runner_threads_)) {
   worker_ = std::thread(&Session::InferenceLoop, this);

@@ -16,7 +16,9 @@
 // 10-minute track).
 // With threads == 1 Push waits until the engine has run what it handed over, so only one
 // thread computes at a time. With threads >= 2 the front end and the engine overlap and the
-// engine uses threads - 1 threads for its own work. The runner sees the same frames in the same
+// engine uses all `threads` (the inference thread and threads - 1 of the runner's pool: a
+// batch's patches run in parallel lanes, the streamed timbral rows split by rows); the front
+// end is ~1/5 of the work, so for that share threads + 1 threads are runnable. The runner sees the same frames in the same
 // order (only the chunking of PushFrames differs, which does not change its results, nor does
 // its thread count), so results are bit-identical for every thread count.
 // Consequences: Progress counts frames computed by the front end; with threads >= 2 up to
@@ -109,7 +111,7 @@ class Session {
   FrameCutter cutter_;
   MelFrontend mel_;
   std::shared_ptr<RunnerPool> pool_;
-  int runner_threads_;  // threads for the engine: threads, or threads - 1 when overlapping
+  int runner_threads_;  // threads for the engine: all of them
   bool overlap_;        // threads >= 2: Push does not wait for the engine
   std::unique_ptr<MusicnnRunner> runner_;  // back to the pool after Finish(); dropped otherwise
   std::vector<float> pcm16_, frames_, bands_;

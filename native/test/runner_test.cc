@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // MusicnnRunner tests on both MusiCNN graphs (fixtures from test/native/dump-engine-fixtures.mjs):
-// overlap reuse == plain per-patch execution bit for bit, threads 1 == threads 2 bit for bit,
+// overlap reuse == plain per-patch execution bit for bit, threads 1 == 2 == 3 (patch lanes) bit for bit,
 // chunking of the frame stream does not matter, fast kernels vs reference kernels, and the
 // rows against TF.js's CPU backend (|diff| <= 1e-4 per component).
 #include <algorithm>
@@ -98,6 +98,21 @@ void CheckGraph(const char* name) {
   MusicnnRunner single(f.graph, 2, b1);
   const auto rows2 = single.RunPatches(patches.data(), f.patches);
   CHECK(BitEqual(rows2[0], rows[0]) && BitEqual(rows2[1], rows[1]));
+  // patch lanes (threads >= 2 run a batch's patches in parallel groups): 3 threads (a patch a
+  // lane), 2 threads on batches of 3 (lanes of 1 and 2 patches), streamed and explicit: the
+  // same bits as one thread
+  MusicnnRunner three(f.graph, 3);
+  MusicnnRunner::Options b3;
+  b3.batch = 3;
+  MusicnnRunner two_b3(f.graph, 2, b3);
+  for (MusicnnRunner* r : {&three, &two_b3}) {
+    auto s = Stream(*r, f, 50);
+    const auto pr = r->RunPatches(patches.data(), f.patches);
+    for (size_t o = 0; o < 2; ++o) {
+      CHECK_MSG(BitEqual(s.means[o], RowMean(rows[o], one.output_width(o))), name << " lanes: stream output " << o);
+      CHECK_MSG(BitEqual(pr[o], rows[o]), name << " lanes: patches output " << o);
+    }
+  }
   // generic reference kernels: same engine, reuse == per-patch bit for bit, close to fast path
   MusicnnRunner::Options slow;
   slow.fast_kernels = false;

@@ -101,6 +101,11 @@ export interface Binding {
   sessionClose(session: SessionHandle): void;
   /** async: runs ready-made patches (n x 187 x 96); one Float32Array (n x width) per output. */
   runPatches(model: ModelHandle, patches: Float32Array, threads: number): Promise<Float32Array[]>;
+  /**
+   * async: ready-made log-mel frames (n x 96) through the engine's stream path (patches of 187
+   * every 93, overlap reuse unless `reuse` is false), as a session runs them; the means (tests, bench).
+   */
+  runFrames(model: ModelHandle, frames: Float32Array, threads: number, reuse?: boolean): Promise<{ means: Float32Array[]; patches: number }>;
   /** async: the whole signal through the streaming resampler, pushed `chunk` samples at a time, its dot products on `threads` threads (default 1). */
   resample(pcm: Float32Array, sampleRate: number, chunk?: number, threads?: number): Promise<Float32Array>;
   /** async: count x 512 frames -> count x 96 log-mel bands. */
@@ -111,7 +116,7 @@ export interface Binding {
 
 const REQUIRED: (keyof Binding)[] = [
   'info', 'createModel', 'openSession', 'sessionPush', 'sessionFinish', 'sessionClose',
-  'runPatches', 'resample', 'melBands', 'frontend',
+  'runPatches', 'runFrames', 'resample', 'melBands', 'frontend',
 ];
 
 /** Checks that a loaded module is this addon (a stale build may lack functions). */

@@ -3,6 +3,7 @@
 #include "graph_executor.h"
 
 #include <chrono>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -187,7 +188,7 @@ void GraphExecutor::FuseConvEpilogues() {
   steps_ = std::move(kept);
 }
 
-std::vector<TensorPtr> GraphExecutor::Run(const std::vector<TensorPtr>& feed_values) const {
+std::vector<TensorPtr> GraphExecutor::Run(const std::vector<TensorPtr>& feed_values, ThreadPool* pool) const {
   if (feed_values.size() != feed_slots_.size()) throw std::runtime_error("wrong number of feed values");
   std::vector<TensorPtr> vals(consts_.size());
   std::vector<int> left = uses_;
@@ -202,13 +203,16 @@ std::vector<TensorPtr> GraphExecutor::Run(const std::vector<TensorPtr>& feed_val
     }
     if (Profile().on) {
       const auto t0 = std::chrono::steady_clock::now();
-      vals[s.output] = s.epilogue ? EvalConv2D(*s.node, in, pool_, fast_, &s.epilogue->ep, s.epilogue->pool_w)
-                                  : EvalNode(*s.node, in, pool_, fast_);
+      vals[s.output] = s.epilogue ? EvalConv2D(*s.node, in, pool, fast_, &s.epilogue->ep, s.epilogue->pool_w)
+                                  : EvalNode(*s.node, in, pool, fast_);
       const std::string key = s.node->op == "Conv2D" ? "Conv2D " + s.node->name : s.node->op;
-      Profile().seconds[key] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      static std::mutex profile_mu;  // concurrent Runs (patch lanes) add to the one profile
+      std::lock_guard<std::mutex> lock(profile_mu);
+      Profile().seconds[key] += dt;
     } else {
-      vals[s.output] = s.epilogue ? EvalConv2D(*s.node, in, pool_, fast_, &s.epilogue->ep, s.epilogue->pool_w)
-                                  : EvalNode(*s.node, in, pool_, fast_);
+      vals[s.output] = s.epilogue ? EvalConv2D(*s.node, in, pool, fast_, &s.epilogue->ep, s.epilogue->pool_w)
+                                  : EvalNode(*s.node, in, pool, fast_);
     }
   }
   std::vector<TensorPtr> out;

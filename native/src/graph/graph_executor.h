@@ -6,7 +6,7 @@
 // such as batchnorm Rsqrt/Mul). Run() frees each value after its last use.
 // Conv2D -> BiasAdd [-> Relu [-> FusedBatchNorm]] chains with constant parameters and no other
 // consumers run as one convolution with the rest applied per output chunk (same arithmetic).
-// Not thread-safe: one Run() at a time per executor (it uses the pool it was given).
+// Run() with the pool it was given: one at a time; Run(feeds, other pool or nullptr): concurrent calls are safe.
 #pragma once
 
 #include <memory>
@@ -25,7 +25,11 @@ class GraphExecutor {
  public:
   GraphExecutor(const GraphSpec& spec, const std::vector<std::string>& feeds,
                 const std::vector<std::string>& outputs, ThreadPool* pool, bool fast);
-  std::vector<TensorPtr> Run(const std::vector<TensorPtr>& feed_values) const;
+  std::vector<TensorPtr> Run(const std::vector<TensorPtr>& feed_values) const { return Run(feed_values, pool_); }
+  // The same on another pool (nullptr: every task on the calling thread, in order). Run only
+  // reads the executor, so distinct calls may run at once on distinct threads (the patch lanes
+  // of MusicnnRunner), each with its own pool or none.
+  std::vector<TensorPtr> Run(const std::vector<TensorPtr>& feed_values, ThreadPool* pool) const;
   size_t steps() const { return steps_.size(); }
 
  private:

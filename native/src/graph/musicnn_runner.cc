@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <stdexcept>
 
 #include "../kernels/parallel.h"
@@ -141,7 +142,6 @@ void MusicnnRunner::RunBatch() {
   in->shape = {static_cast<int64_t>(queued_), static_cast<int64_t>(kFrames), static_cast<int64_t>(kBands)};
   in->f = std::move(batch_in_);
   std::vector<TensorPtr> feeds = {in};
-  std::vector<TensorPtr> out;
   if (reuse_) {
     const size_t h = plan_->branches[0].halo;
     for (size_t b = 0; b < plan_->branches.size(); ++b) {
@@ -162,13 +162,8 @@ void MusicnnRunner::RunBatch() {
       t->f = std::move(batch_timbral_[b]);
       feeds.push_back(t);
     }
-    out = reuse_->Run(feeds);
-  } else {
-    out = full_->Run(feeds);
   }
-  std::vector<std::vector<float>> rows;
-  for (auto& t : out) rows.push_back(t->f);
-  AddRows(rows, queued_);
+  AddRows(RunLanes(reuse_ ? *reuse_ : *full_, feeds, queued_), queued_);
   patches_ += queued_;
   queued_ = 0;
   batch_in_.clear();
@@ -211,10 +206,44 @@ std::vector<std::vector<float>> MusicnnRunner::RunPatches(const float* patches, 
     auto in = std::make_shared<Tensor>();
     in->shape = {static_cast<int64_t>(b), static_cast<int64_t>(kFrames), static_cast<int64_t>(kBands)};
     in->f.assign(patches + p0 * kFrames * kBands, patches + (p0 + b) * kFrames * kBands);
-    auto out = full_->Run({in});
-    for (size_t o = 0; o < out.size(); ++o) res[o].insert(res[o].end(), out[o]->f.begin(), out[o]->f.end());
+    auto out = RunLanes(*full_, {in}, b);
+    for (size_t o = 0; o < out.size(); ++o) res[o].insert(res[o].end(), out[o].begin(), out[o].end());
   }
   return res;
+}
+
+std::vector<std::vector<float>> MusicnnRunner::RunLanes(const GraphExecutor& exec, const std::vector<TensorPtr>& feeds,
+                                                        size_t n) {
+  const size_t lanes = std::min(static_cast<size_t>(pool_->threads()), n);
+  std::vector<std::vector<TensorPtr>> outs(std::max<size_t>(lanes, 1));
+  if (lanes <= 1) {
+    outs[0] = exec.Run(feeds);
+  } else {
+    std::vector<std::exception_ptr> errors(lanes);
+    pool_->ParallelFor(lanes, [&](size_t g) {
+      try {
+        const size_t p0 = n * g / lanes, p1 = n * (g + 1) / lanes;
+        std::vector<TensorPtr> sub;
+        for (const auto& t : feeds) {
+          auto part = std::make_shared<Tensor>();
+          part->shape = t->shape;
+          part->shape[0] = static_cast<int64_t>(p1 - p0);
+          const size_t per = t->f.size() / n;
+          part->f.assign(t->f.begin() + static_cast<std::ptrdiff_t>(p0 * per),
+                         t->f.begin() + static_cast<std::ptrdiff_t>(p1 * per));
+          sub.push_back(std::move(part));
+        }
+        outs[g] = exec.Run(sub, nullptr);  // this lane's kernels on this thread alone
+      } catch (...) {
+        errors[g] = std::current_exception();
+      }
+    });
+    for (auto& e : errors) if (e) std::rethrow_exception(e);
+  }
+  std::vector<std::vector<float>> rows(outs[0].size());
+  for (size_t o = 0; o < rows.size(); ++o)
+    for (auto& lane : outs) rows[o].insert(rows[o].end(), lane[o]->f.begin(), lane[o]->f.end());
+  return rows;
 }
 
 }  // namespace chaarfm

@@ -8,7 +8,8 @@
 // frame's timbral rows are computed once from the stream and only the halo rows at each patch
 // edge are recomputed; the result is bit-identical to running each patch alone.
 // RunPatches runs explicit patches [n][187][96] with the plain per-patch executor.
-// Work inside a batch is split over `threads` threads; results do not depend on it.
+// With threads >= 2 the patches of a batch run in parallel (patch lanes, see RunLanes) and the
+// streamed timbral rows are split by rows; results do not depend on the thread count.
 // Not thread-safe: one call at a time per instance (instances are independent).
 #pragma once
 
@@ -22,6 +23,7 @@ namespace chaarfm {
 
 class GraphExecutor;
 class ThreadPool;
+struct Tensor;
 struct TimbralPlan;
 
 class MusicnnRunner {
@@ -53,6 +55,12 @@ class MusicnnRunner {
   void QueuePatch();                  // the next patch is complete in frames_
   void RunBatch();                    // run the queued patches and add their rows to the sums
   void AddRows(const std::vector<std::vector<float>>& rows, size_t n);
+  // exec on the n patches of feeds (first dimension = patch); with more than one thread, as
+  // patch lanes: contiguous groups of patches, one group per thread at once, each group's
+  // kernels on its own thread. A patch's rows never depend on its batch, so the rows (per
+  // output, n x width, in patch order) are the same bits for every thread count.
+  std::vector<std::vector<float>> RunLanes(const GraphExecutor& exec, const std::vector<std::shared_ptr<Tensor>>& feeds,
+                                           size_t n);
   void Reset();
 
   Options opt_;
