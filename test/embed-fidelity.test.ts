@@ -25,6 +25,7 @@ import { createEmbedder } from '../src/embed/create-embedder.js';
 import type { Embedder } from '../src/embed/embedder.js';
 import { AudioTooShortError } from '../src/embed/wasm-embedder.js';
 import { ffmpegSkip as skip } from './support/ffmpeg.js';
+import { compareVectors as compare } from './support/vector-compare.js';
 
 /** A chord plus a decaying 55 Hz kick, `seconds` long, 44.1 kHz stereo 16-bit WAV. */
 function makeClip(file: string, seconds: number): void {
@@ -62,18 +63,6 @@ test("the reference backend (essentia.js) reproduces Essentia's MusiCNN regressi
   const { worst } = await checkEssentiaRegression(createEmbedder, 'essentia.js', fx);
   t.diagnostic(`max abs error vs Essentia: ${worst.toExponential(2)}`);
 });
-
-function compare(a: Float32Array, b: Float32Array): { maxDiff: number; cosine: number } {
-  assert.equal(a.length, b.length);
-  let maxDiff = 0, dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return { maxDiff, cosine: dot / Math.sqrt(na * nb) };
-}
 
 test('the portable backend meets the bar against the oracle (essentia.js + TF.js) on music: within 1e-4, cosine >= 0.999999; same bits for 1 and 2 threads', { skip: skip || noReference, timeout: 600_000 }, async (t) => {
   const clips = [

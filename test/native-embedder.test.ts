@@ -33,6 +33,7 @@ import { AudioTooShortError } from '../src/embed/wasm-embedder.js';
 import { loadTestBinding } from './support/native-addon.js';
 import { checkEssentiaRegression, fixturesDir, noReference } from './support/fixtures.js';
 import { ffmpegSkip } from './support/ffmpeg.js';
+import { compareVectors as compare } from './support/vector-compare.js';
 
 // every test here decodes its audio with ffmpeg
 const { binding, skip: addonSkip } = loadTestBinding();
@@ -54,22 +55,6 @@ after(async () => {
   await native?.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Max |a - b| and the cosine similarity of two vectors. */
-function compare(a: Float32Array, b: Float32Array): { maxDiff: number; cosine: number } {
-  assert.equal(a.length, b.length);
-  let maxDiff = 0;
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return { maxDiff, cosine: dot / Math.sqrt(na * nb) };
-}
 
 async function referenceEmbed(file: string, threads = 1): Promise<EmbedResult> {
   const e = await createEmbedder({ backend: 'essentia.js', threads });
