@@ -280,7 +280,8 @@ test("wasm engine's resampler and whole vectors: bit-identical to libsamplerate-
     const ffmpegPath = await resolveFfmpeg();
     const files = [44100, 48000].map((rate) => {
       const f = path.join(dir, `tone-${rate}.wav`);
-      const r = spawnSync(ffmpegPath, ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=${rate}:duration=7`,
+      // a full ffmpeg on PATH makes the media (lavfi, amix); the bundled decoder only decodes
+      const r = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=${rate}:duration=7`,
         '-f', 'lavfi', '-i', `anoisesrc=color=pink:sample_rate=${rate}:duration=7:amplitude=0.2:seed=5`,
         '-filter_complex', 'amix=inputs=2', '-ac', '2', f]);
       assert.equal(r.status, 0, String(r.stderr));
