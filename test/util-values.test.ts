@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { firstLine, isObj } from '../src/util/values.js';
+import { firstLine, isObj, oneLineText } from '../src/util/values.js';
 
 test('isObj: plain objects only', () => {
   assert.equal(isObj({}), true);
@@ -15,4 +15,11 @@ test('firstLine: the first line of an error message or a value, trimmed, cut to 
   assert.equal(firstLine('abcdef', 3), 'abc');
   assert.equal(firstLine(42), '42');
   assert.equal(firstLine(''), '');
+});
+
+test('oneLineText leaves a plain id as it is and puts one holding line breaks, quotes or backslashes on one line', () => {
+  assert.equal(oneLineText('dup-final'), 'dup-final');
+  assert.equal(oneLineText('http://127.0.0.1:1/}Z-\n'), 'http://127.0.0.1:1/}Z-\\n');
+  assert.equal(oneLineText('a\r\n"b"\\'), 'a\\r\\n\\"b\\"\\\\');
+  assert.ok(!oneLineText('x\ny\u0000').includes('\n'));
 });

@@ -10,3 +10,8 @@ export function isObj(v: unknown): v is Record<string, unknown> {
 export function firstLine(v: unknown, max = Infinity): string {
   return (v instanceof Error ? v.message : String(v)).split('\n')[0].trim().slice(0, max);
 }
+
+/** A text on one line: control characters, quotes and backslashes escaped as JSON escapes them (a plain id stays as it is). */
+export function oneLineText(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
+}

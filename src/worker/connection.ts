@@ -15,7 +15,7 @@ import {
   type JobMessage,
   type WorkerMessage,
 } from '../protocol/messages.js';
-import { firstLine } from '../util/values.js';
+import { firstLine, oneLineText } from '../util/values.js';
 import { LEASE_HEADER, jobTimeoutFor, parseLeaseHeader } from '../protocol/lease.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { jobLabel, runJob, type JobOutcome, type JobRunnerDeps } from './job-runner.js';
@@ -244,7 +244,7 @@ export class WorkerConnection extends EventEmitter<ConnectionEvents> {
         return;
       }
       this.log.warn('refused a second job while one is running on this connection', { job_id: msg.job_id });
-      this.failJob(msg.job_id, `Worker busy: job ${this.current.id} is still running on this connection`);
+      this.failJob(msg.job_id, `Worker busy: job ${oneLineText(this.current.id)} is still running on this connection`); // an id may hold a newline
       return;
     }
     this.startJob(msg);
