@@ -235,7 +235,8 @@ test('coordinator: thousands of random and mutated requests and frames, no 5xx, 
   const tally = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
   const statusSeen: Record<string, number> = {};
   const bad: string[] = [];
-  let resets = 0;
+  // resets after an oversized header or body: an answer (counted in the summary); any other reset is in `bad`
+  let expectedResets = 0;
 
   const oneHttp = async () => {
     const who = r.int(0, 9) < 7 ? codeForms(r, code) : r.pick([pathSafe(r.text(r.int(0, 12))), '00000-00000', 'ZZZZZ-ZZZZZ', '%zz', '%', '..', '', 'x'.repeat(r.int(100, 5000)), guarded.replace(/./g, 'Q')]);
@@ -304,8 +305,11 @@ test('coordinator: thousands of random and mutated requests and frames, no 5xx, 
       if (a.error?.startsWith('client refused')) return;
       // a reset is an answer only for a body the server refuses part-way (over 8 MiB) or a header it will not read
       // (Node's HTTP layer answers 431 and closes while the client may still be sending: seen as ECONNRESET)
-      resets++;
-      if (hugeHeader || (body?.length ?? 0) > 8 * 1024 * 1024) return;
+      // (whether the client sees the 431 or the reset is a race: the same seed gives either)
+      if (hugeHeader || (body?.length ?? 0) > 8 * 1024 * 1024) {
+        expectedResets++;
+        return;
+      }
       bad.push(`${method} ${path.slice(0, 120)} (${body?.length ?? 0} bytes; headers ${JSON.stringify(headers).slice(0, 300)}): ${a.error}`);
     } else if (a.status >= 500) bad.push(`${method} ${path.slice(0, 120)} ${headers['content-type'] ?? ''} body ${JSON.stringify(body?.subarray(0, 300).toString() ?? '')}: ${a.status} ${a.body.subarray(0, 200).toString()}`);
   };
@@ -453,7 +457,6 @@ test('coordinator: thousands of random and mutated requests and frames, no 5xx, 
   await new Promise((res) => setTimeout(res, 200));
 
   assert.deepEqual(bad, [], `bad answers (seed ${seed})`);
-  assert.equal(resets, 0);
   assert.ok(c.alive, 'coordinator still running');
 
   // the store is whole
@@ -533,7 +536,7 @@ test('coordinator: thousands of random and mutated requests and frames, no 5xx, 
   assert.equal((after.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
   after.close();
   console.log(
-    `fuzz-coordinator: seed ${seed}, ${STEPS} inputs tried (${tried.map(([k, v]) => `${k} ${v}`).join(', ')}); HTTP answers ${JSON.stringify(statusSeen)}; ` +
+    `fuzz-coordinator: seed ${seed}, ${STEPS} inputs tried (${tried.map(([k, v]) => `${k} ${v}`).join(', ')}); HTTP answers ${JSON.stringify(statusSeen)} (of the resets, ${expectedResets} after an oversized header or body); ` +
       `${results.length} results stored, ${jobs.length} jobs, 0 crashes, 0 hangs, 0 corrupted stores, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
 });
