@@ -25,7 +25,7 @@
  * 2. The files that must exist on disk are listed in a manifest and become SEA assets:
  *    a package.json, both bundles, the model and its README, the prebuild folder (the addon and
  *    the bundled decoder, ffmpeg[.exe]: native/scripts/build-ffmpeg.mjs), node-gyp-build,
- *    the wasm engine (prebuilds/wasm: chaarfm-engine.wasm and its glue), the licences (`serve`
+ *    the wasm engine (prebuilds/wasm: chaarfm-engine.wasm, its relaxed-SIMD variant and their glue), the licences (`serve`
  *    needs no asset: its SQLite store is Node's own node:sqlite).
  *    scripts/exe-main.cjs unpacks them into the user cache on first run.
  * 3. `node --experimental-sea-config` makes the blob; a copy of the Node binary (symbols
@@ -178,7 +178,7 @@ for (const f of ['LICENSE', 'THIRD_PARTY_NOTICES.md']) add(f, need(path.join(roo
 const ngb = pkgDir('node-gyp-build');
 for (const f of ['package.json', 'index.js', 'node-gyp-build.js']) add(`node_modules/node-gyp-build/${f}`, path.join(ngb, f));
 // the portable backend: our engine compiled to WebAssembly (npm run build:wasm)
-for (const f of ['chaarfm-engine.wasm', 'chaarfm-engine.cjs']) {
+for (const f of ['chaarfm-engine.wasm', 'chaarfm-engine.cjs', 'chaarfm-engine-relaxed.wasm', 'chaarfm-engine-relaxed.cjs']) {
   add(`prebuilds/wasm/${f}`, need(path.join(root, 'prebuilds', 'wasm', f), 'run `npm run build:wasm` first'));
 }
 const hash = createHash('sha256');

@@ -207,6 +207,7 @@ test('the executable carries the portable backend (our engine in WebAssembly) an
   assert.ok(diff < 1e-4, `wasm and native vectors differ by ${diff}`);
   const bytes = readFileSync(exe);
   assert.ok(bytes.includes('prebuilds/wasm/chaarfm-engine.wasm'), 'the wasm engine is an asset');
+  assert.ok(bytes.includes('prebuilds/wasm/chaarfm-engine-relaxed.wasm'), 'its relaxed-SIMD module is an asset');
   for (const file of ['essentia-wasm.umd.js', 'tfjs-backend-wasm-simd.wasm']) {
     assert.ok(!bytes.includes(file), `${file} is not in the executable`);
   }

@@ -104,6 +104,8 @@ test('npm pack holds the JS, the types, the prebuild, the model with its README 
     'package/dist/src/embed/wasm-engine-thread.js',
     'package/prebuilds/wasm/chaarfm-engine.wasm',
     'package/prebuilds/wasm/chaarfm-engine.cjs',
+    'package/prebuilds/wasm/chaarfm-engine-relaxed.wasm',
+    'package/prebuilds/wasm/chaarfm-engine-relaxed.cjs',
     'package/models/msd-musicnn-1.pb',
     'package/models/README.md',
     `package/prebuilds/${PLATFORM}/chaarfm.napi.node`,

@@ -11,14 +11,16 @@
  * C++ test built for wasm (chaarfm_resample_test.js): our resampler, generic and SIMD128 dot
  * products, against libsamplerate 0.2.2 compiled from its pinned source for wasm too, float by
  * float, on the synthetic signal and on Essentia's recording (vignesh.wav). Skips with the
- * reason when a program is not built.
+ * reason when a program is not built. The relaxed-SIMD build's program
+ * (build-wasm-relaxed/chaarfm_engine_test.js) runs the same tests, its kernels checked within the
+ * float error bound of generic instead of bit for bit.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeToPcm, resolveFfmpeg } from '../src/audio/ffmpeg.js';
 import { concatFloat32 } from '../src/util/float32.js';
@@ -39,25 +41,37 @@ function digests(stdout: string): Map<string, Map<string, string>> {
   }
   return out;
 }
+/** The engine fixtures (test/native/dump-engine-fixtures.mjs: about a minute of TF.js), made once for both programs. */
+let fixtures: string | undefined;
+function engineFixtures(): string {
+  if (fixtures) return fixtures;
+  const dir = mkdtempSync(join(tmpdir(), 'chaarfm-wasm-engine-'));
+  const dump = spawnSync(process.execPath, [join(root, 'test', 'native', 'dump-engine-fixtures.mjs'), dir, '3'], { encoding: 'utf8' });
+  if (dump.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    assert.fail(`fixture dump failed:\n${dump.stdout}\n${dump.stderr}`);
+  }
+  return (fixtures = dir);
+}
+after(() => {
+  if (fixtures) rmSync(fixtures, { recursive: true, force: true });
+});
+
 const skip = existsSync(program)
   ? false
   : `the wasm engine's C++ tests are not built (no ${program}); build them with: node native/scripts/build-wasm.mjs --tests`;
 
 test('wasm engine C++ tests pass under node (SIMD128 kernels bit-equal to generic, both graphs vs TF.js, the native generic build\'s bits)', { skip, timeout: 600_000 }, (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'chaarfm-wasm-engine-'));
-  try {
-    const dump = spawnSync(process.execPath, [join(root, 'test', 'native', 'dump-engine-fixtures.mjs'), dir, '3'], {
-      encoding: 'utf8',
-    });
-    assert.equal(dump.status, 0, `fixture dump failed:\n${dump.stdout}\n${dump.stderr}`);
+  const dir = engineFixtures();
+  {
     const run = spawnSync(process.execPath, [program, '--fixtures', dir], { encoding: 'utf8' });
     const out = `${run.stdout}\n${run.stderr}`;
     assert.equal(run.status, 0, `chaarfm_engine_test (wasm) failed:\n${out}`);
     assert.match(run.stdout, /^kernel isa: wasm128 \(this CPU's best: wasm128\)$/m);
     assert.match(run.stdout, / 0 failures/);
     assert.doesNotMatch(run.stdout, /SKIP: no fixtures/);
-    for (const name of ['wasm128_gemm_bit_equal_to_reference', 'wasm128_conv_tall_bit_equal_to_generic',
-      'wasm128_conv_wide_bit_equal_to_generic', 'runner_msd_musicnn', 'runner_genre_dortmund']) {
+    for (const name of ['wasm128_gemm_vs_reference', 'wasm128_conv_tall_vs_generic',
+      'wasm128_conv_wide_vs_generic', 'runner_msd_musicnn', 'runner_genre_dortmund']) {
       assert.match(run.stdout, new RegExp(`^PASS ${name}$`, 'm'));
     }
     // the whole graphs with the SIMD128 kernels give the generic kernels' bits
@@ -87,8 +101,36 @@ test('wasm engine C++ tests pass under node (SIMD128 kernels bit-equal to generi
       assert.equal(byIsa.get('generic'), want, `${graph}: the wasm end vectors are not the native generic build's bits`);
       t.diagnostic(`${graph}: wasm128 = wasm generic = native generic (digest ${want})`);
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const relaxedProgram = join(root, 'build-wasm-relaxed', 'chaarfm_engine_test.js');
+const skipRelaxed = existsSync(relaxedProgram)
+  ? false
+  : `the relaxed-SIMD wasm engine's C++ tests are not built (no ${relaxedProgram}); build them with: node native/scripts/build-wasm.mjs --tests`;
+
+test('wasm engine C++ tests pass under node, relaxed-SIMD build (kernels within the float error bound of generic, both graphs vs TF.js, end vectors within 1e-5 of generic)', { skip: skipRelaxed, timeout: 600_000 }, (t) => {
+  const dir = engineFixtures();
+  {
+    const run = spawnSync(process.execPath, [relaxedProgram, '--fixtures', dir], { encoding: 'utf8' });
+    const out = `${run.stdout}\n${run.stderr}`;
+    assert.equal(run.status, 0, `chaarfm_engine_test (wasm, relaxed) failed:\n${out}`);
+    assert.match(run.stdout, / 0 failures/);
+    assert.doesNotMatch(run.stdout, /SKIP: no fixtures/);
+    for (const name of ['wasm128_gemm_vs_reference', 'wasm128_conv_tall_vs_generic', 'wasm128_conv_wide_vs_generic',
+      'wasm128_relaxed_fma_report', 'runner_msd_musicnn', 'runner_genre_dortmund', 'runner_msd_isas_agree', 'runner_genre_isas_agree']) {
+      assert.match(run.stdout, new RegExp(`^PASS ${name}$`, 'm'));
+    }
+    const report = /^relaxed-SIMD build: yes; (\d+) of (\d+) kernel outputs differ from generic \(relaxed_madd (fused|not fused) here\)$/m.exec(run.stdout);
+    assert.ok(report, `no relaxed-SIMD report in:\n${out}`);
+    t.diagnostic(report[0]);
+    // the end vectors of the relaxed kernels and of generic, per graph and output (the program checks <= 1e-5, cosine)
+    const agree = [...run.stdout.matchAll(/^ {2}(\S+) output (\d): generic vs wasm128 max \|diff\| (\S+), 1 - cosine (\S+)$/gm)];
+    assert.equal(agree.length, 4, out);
+    for (const m of agree) {
+      assert.ok(Number(m[3]) <= 1e-5, m[0]);
+      t.diagnostic(m[0].trim());
+    }
   }
 });
 

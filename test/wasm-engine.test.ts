@@ -23,7 +23,7 @@ import { NON_FINITE_AUDIO } from '../src/embed/embedder.js';
 import { parseGraphDef } from '../src/embed/graphdef.js';
 import { bundledModelPath } from '../src/embed/model-file.js';
 import { graphToSpec } from '../src/embed/native-binding.js';
-import { WASM_ENGINE_DIR, loadWasmEngine } from '../src/embed/wasm-engine-binding.js';
+import { WASM_ENGINE_DIR, chooseWasmVariant, loadWasmEngine, runtimeHasRelaxedSimd, type WasmVariant } from '../src/embed/wasm-engine-binding.js';
 import { WasmEmbedder } from '../src/embed/wasm-embedder.js';
 import { ffmpegDecoder } from '../src/embed/ffmpeg-decoder.js';
 import { ESSENTIA_EXPECTED, ESSENTIA_TOLERANCE, fixturesDir } from './support/fixtures.js';
@@ -91,11 +91,18 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-test("wasm engine reproduces Essentia's MusiCNN regression (vignesh.wav, genre_dortmund, model/Sigmoid) within 1e-5", { skip }, async (t) => {
+test("wasm engine reproduces Essentia's MusiCNN regression (vignesh.wav, genre_dortmund, model/Sigmoid) within 1e-5, both modules", { skip }, async (t) => {
   const fx = fixturesDir();
   if (!fx) return t.skip('Essentia regression fixtures not found (set CHAARFM_ESSENTIA_FIXTURES)');
+  for (const wasmVariant of WASM_VARIANTS) await essentiaRegression(t, fx, wasmVariant);
+});
+
+const WASM_VARIANTS: WasmVariant[] = runtimeHasRelaxedSimd() ? ['relaxed', 'simd128'] : ['simd128'];
+
+async function essentiaRegression(t: { diagnostic(s: string): void }, fx: string, wasmVariant: WasmVariant): Promise<void> {
   const ffmpegPath = await resolveFfmpeg();
   const w = await WasmEmbedder.create({
+    wasmVariant,
     modelBytes: readFileSync(path.join(fx, 'genre_dortmund_musicnn_msd.pb')),
     outputNode: 'model/Sigmoid',
     decode: ffmpegDecoder(),
@@ -108,14 +115,16 @@ test("wasm engine reproduces Essentia's MusiCNN regression (vignesh.wav, genre_d
     assert.equal(r.vector.length, ESSENTIA_EXPECTED.length);
     const worst = Math.max(...ESSENTIA_EXPECTED.map((v, i) => Math.abs(v - r.vector[i])));
     assert.ok(worst <= ESSENTIA_TOLERANCE, `values ${Array.from(r.vector).join(', ')}; max error ${worst}`);
-    t.diagnostic(`max |wasm engine - Essentia| = ${worst.toExponential(2)}`);
+    t.diagnostic(`${wasmVariant} module: max |wasm engine - Essentia| = ${worst.toExponential(2)}`);
   } finally {
     await w.close();
   }
-});
+}
 
 test('wasm engine: SIMD128 kernels give the generic kernels\' bits over the whole graph; rows and mel bit-identical to the native addon under CHAARFM_MAX_ISA=generic', { skip }, async (t) => {
-  const engine = await loadWasmEngine();
+  const engine = await loadWasmEngine(undefined, 'simd128');
+  assert.equal(engine.variant, 'simd128');
+  assert.equal(engine.isa, 'wasm128');
   const spec = graphToSpec(parseGraphDef(readFileSync(bundledModelPath()), 'model'), ['model/dense/BiasAdd']);
   const model = engine.createModel(spec);
   try {
@@ -157,6 +166,105 @@ test('wasm engine: SIMD128 kernels give the generic kernels\' bits over the whol
   } finally {
     model.free();
   }
+});
+
+/** True where this x64 Linux CPU has FMA3 (V8 then fuses relaxed_madd); undefined where unknown. */
+function cpuHasFma(): boolean | undefined {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
+  try {
+    return /^flags\s*:.*\bfma\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+const skipRelaxed = skip || (runtimeHasRelaxedSimd() ? false : `this runtime (node ${process.version}) has no relaxed SIMD`);
+
+test('wasm engine, relaxed-SIMD module: the default here; within 1e-5 (cosine >= 0.999999) of the SIMD128 module, the same bits across runs, chunkings and sessions; fused where the CPU has FMA', { skip: skipRelaxed }, async (t) => {
+  assert.equal(chooseWasmVariant(), process.env.CHAARFM_MAX_ISA ? chooseWasmVariant(process.env.CHAARFM_MAX_ISA) : 'relaxed');
+  const [relaxed, plain] = await Promise.all([loadWasmEngine(undefined, 'relaxed'), loadWasmEngine(undefined, 'simd128')]);
+  assert.equal(relaxed.variant, 'relaxed');
+  assert.equal(relaxed.isa, 'wasm-relaxed');
+  assert.equal(plain.isa, 'wasm128');
+  assert.equal(relaxed.resamplerVariant, 'wasm128', 'the resampler is the SIMD128 one in both');
+  const spec = graphToSpec(parseGraphDef(readFileSync(bundledModelPath()), 'model'), ['model/dense/BiasAdd', 'model/Sigmoid']);
+  const rm = relaxed.createModel(spec), pm = plain.createModel(spec);
+  try {
+    const patches = randomPatches(4, 11);
+    const fast = rm.runPatches(patches, true), ref = pm.runPatches(patches, true);
+    // the generic kernels are the same code in both modules
+    sameBits(rm.runPatches(patches, false)[0], pm.runPatches(patches, false)[0], 'generic kernels, relaxed vs SIMD128 module');
+    for (const [o, width] of [200, 50].entries()) {
+      const d = maxAbsDiff(fast[o], ref[o]);
+      t.diagnostic(`rows, output ${o} (${width} wide): max |relaxed - SIMD128| = ${d.toExponential(2)}`);
+      assert.ok(d <= 1e-5, `output ${o}: ${d}`);
+    }
+    const fused = fast[0].some((v, i) => !Object.is(v, ref[0][i]));
+    const fma = cpuHasFma();
+    t.diagnostic(`relaxed_madd ${fused ? 'fused' : 'not fused'} here (CPU FMA: ${fma ?? 'unknown'})`);
+    if (fma !== undefined) assert.equal(fused, fma, 'V8 fuses relaxed_madd exactly where the x64 CPU has FMA3: the relaxed kernels are not running');
+    sameBits(rm.runPatches(patches, true)[0], fast[0], 'relaxed rows, a second run');
+    // a stream (overlap reuse), pushed in two chunkings and twice: one set of bits
+    const pcm = new Float32Array(16000 * 9);
+    for (let i = 0; i < pcm.length; i++) pcm[i] = 0.3 * Math.sin(i * 0.05) + 0.1 * Math.sin(i * 0.31 + Math.sin(i * 1e-3));
+    const stream = (m: typeof rm, chunk: number) => {
+      const s = m.openSession(16000);
+      try {
+        for (let at = 0; at < pcm.length; at += chunk) s.push(pcm.subarray(at, at + chunk));
+        const r = s.finish();
+        assert.equal(r.finite, true);
+        return r.means;
+      } finally {
+        s.close();
+      }
+    };
+    const a = stream(rm, 7000), b = stream(rm, 1000), c = stream(rm, 7000), p = stream(pm, 7000);
+    for (const o of [0, 1]) {
+      sameBits(b[o], a[o], `relaxed stream output ${o}, 1000- vs 7000-sample pushes`);
+      sameBits(c[o], a[o], `relaxed stream output ${o}, a second session`);
+      const d = maxAbsDiff(a[o], p[o]), cos = cosine(a[o], p[o]);
+      t.diagnostic(`stream means, output ${o}: max |relaxed - SIMD128| = ${d.toExponential(2)}, 1 - cosine ${(1 - cos).toExponential(2)}`);
+      assert.ok(d <= 1e-5 && cos >= 0.999999, `output ${o}: max diff ${d}, cosine ${cos}`);
+    }
+  } finally {
+    rm.free();
+    pm.free();
+  }
+});
+
+test('chooseWasmVariant: relaxed where the runtime has it unless CHAARFM_MAX_ISA caps at 128-bit SIMD or below; Node 20 (no relaxed SIMD) loads the SIMD128 module', { skip }, async (t) => {
+  for (const cap of [undefined, '', 'avx512', 'AVX2']) assert.equal(chooseWasmVariant(cap, true), 'relaxed', `cap ${cap}`);
+  for (const cap of ['wasm128', 'WASM128', 'neon', 'generic', 'bogus']) assert.equal(chooseWasmVariant(cap, true), 'simd128', `cap ${cap}`);
+  for (const cap of [undefined, 'avx512']) assert.equal(chooseWasmVariant(cap, false), 'simd128');
+  // the cap reaches the module's own dispatch (its getenv does not see process.env by itself)
+  const run = (env: Record<string, string>, node = process.execPath) => {
+    const mod = JSON.stringify(pathToFileURL(path.resolve(fileURLToPath(new URL('../src/embed/wasm-engine-binding.js', import.meta.url)))).href);
+    const r = spawnSync(node, ['--input-type=module', '-e', `const m = await import(${mod}); const e = await m.loadWasmEngine();
+      process.stdout.write(JSON.stringify({ probe: m.runtimeHasRelaxedSimd(), variant: e.variant, isa: e.isa, resampler: e.resamplerVariant }));`],
+    { encoding: 'utf8', env: { ...process.env, CHAARFM_MAX_ISA: '', ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return { ...JSON.parse(r.stdout), stderr: r.stderr };
+  };
+  assert.deepEqual(run({ CHAARFM_MAX_ISA: 'generic' }), { probe: runtimeHasRelaxedSimd(), variant: 'simd128', isa: 'generic', resampler: 'generic', stderr: '' });
+  const bogus = run({ CHAARFM_MAX_ISA: 'bogus' });
+  assert.equal(bogus.isa, 'generic');
+  assert.match(bogus.stderr, /CHAARFM_MAX_ISA='bogus' is not one of avx512, avx2, neon, wasm128, generic; using the generic kernels/);
+  // a runtime without relaxed SIMD: Debian's Node 20 (emscripten's dependency) where it is installed
+  const old = '/usr/bin/node';
+  const v = existsSync(old) ? spawnSync(old, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim() : '';
+  if (!v || Number(v.split('.')[0]) >= 22) return t.diagnostic(`no Node before 22 at ${old} (${v || 'none'}): the fallback is checked through chooseWasmVariant(cap, false) only`);
+  assert.deepEqual(run({}, old), { probe: false, variant: 'simd128', isa: 'wasm128', resampler: 'wasm128', stderr: '' });
+  t.diagnostic(`node ${v} (${old}): no relaxed SIMD, the SIMD128 module loads`);
 });
 
 test('wasm engine: bad input gets a clear error and the engine stays usable', { skip }, async () => {
@@ -287,7 +395,8 @@ test("wasm engine's resampler and whole vectors: bit-identical to libsamplerate-
       assert.equal(r.status, 0, String(r.stderr));
       return f;
     });
-    const e = await WasmEmbedder.create({ modelBytes: readFileSync(bundledModelPath()), outputNode: 'model/dense/BiasAdd', decode: ffmpegDecoder(), ffmpegPath });
+    // the SIMD128 module: the native generic build's bits (the relaxed one fuses: its own test)
+    const e = await WasmEmbedder.create({ wasmVariant: 'simd128', modelBytes: readFileSync(bundledModelPath()), outputNode: 'model/dense/BiasAdd', decode: ffmpegDecoder(), ffmpegPath });
     const vectors: Float32Array[] = [];
     try {
       for (const f of files) vectors.push((await e.embed(f)).vector);

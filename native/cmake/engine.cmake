@@ -58,10 +58,16 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64|ARM64" AND NOT EMSCRIPTEN)
   target_sources(chaarfm_engine PRIVATE ${_k}/conv_tall_neon.cc ${_k}/conv_wide_neon.cc ${_k}/matmul_neon.cc)
 endif()
 # WebAssembly (Emscripten, native/wasm/CMakeLists.txt): the SIMD128 family, -msimd128.
+# CHAARFM_WASM_RELAXED (native/wasm): the same units with relaxed-SIMD FMA (wasm128_f32.h); the
+# definition is public so the tests know which build they check.
 if(EMSCRIPTEN)
   set(_wasm128 ${_k}/matmul_wasm128.cc ${_k}/conv_tall_wasm128.cc ${_k}/conv_wide_wasm128.cc)
   target_sources(chaarfm_engine PRIVATE ${_wasm128})
   target_compile_options(chaarfm_engine PUBLIC -msimd128)
+  if(CHAARFM_WASM_RELAXED)
+    target_compile_definitions(chaarfm_engine PUBLIC CHAARFM_WASM_RELAXED=1)
+    set_source_files_properties(${_wasm128} PROPERTIES COMPILE_OPTIONS "-mrelaxed-simd")
+  endif()
 endif()
 find_package(Threads REQUIRED)
 target_link_libraries(chaarfm_engine PUBLIC Threads::Threads)

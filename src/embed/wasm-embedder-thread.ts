@@ -28,6 +28,7 @@ import { parseGraphDef } from './graphdef.js';
 import { FrontendPipeline } from './frontend.js';
 import type { PatchBatch } from './patches.js';
 import { MEL_BANDS, PATCH_FRAMES, loadTfjsGraph, type TfjsGraph } from './tfjs-graph.js';
+import type { WasmVariant } from './wasm-engine-binding.js';
 
 export const PATCH = PATCH_FRAMES * MEL_BANDS;
 
@@ -39,6 +40,8 @@ export interface ThreadInit {
   batchSize: number;
   /** The wasm engine's folder (wasm-engine-thread.ts; default: prebuilds/wasm of the package). */
   engineDir?: string;
+  /** The wasm engine module (default: chooseWasmVariant() in the thread). */
+  wasmVariant?: WasmVariant;
 }
 
 export type ToThread =

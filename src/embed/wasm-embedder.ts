@@ -29,6 +29,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { NON_FINITE_AUDIO, type Embedder, type EmbedOptions, type EmbedProgress, type EmbedResult } from './embedder.js';
 import { checkThreads } from './threads.js';
 import type { FromThread, ThreadInit, ToThread } from './wasm-embedder-thread.js';
+import type { WasmVariant } from './wasm-engine-binding.js';
 
 /** Decoded mono PCM at the file's own rate. */
 export interface PcmStream {
@@ -52,6 +53,8 @@ export interface WasmEmbedderOptions {
   engine?: PoolEngine;
   /** The wasm engine's folder (default prebuilds/wasm of the package). */
   engineDir?: string;
+  /** Which wasm engine module the threads load (wasm-engine-binding.ts); default chooseWasmVariant()'s. */
+  wasmVariant?: WasmVariant;
   /** The model file's bytes (already checked). */
   modelBytes: Uint8Array;
   outputNode: string;
@@ -215,6 +218,7 @@ export class WasmEmbedder implements Embedder {
     this.init = {
       chaarfmEmbedder: true, modelBytes: opts.modelBytes, outputs, batchSize: opts.batchSize ?? 4,
       ...(opts.engineDir && { engineDir: opts.engineDir }),
+      ...(opts.wasmVariant && { wasmVariant: opts.wasmVariant }),
     };
   }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /**
- * The WebAssembly build of our own engine (native/wasm; prebuilds/wasm/chaarfm-engine.{wasm,cjs},
- * built by `npm run build:wasm`), with a surface that mirrors the native Binding
+ * The WebAssembly build of our own engine (native/wasm; prebuilds/wasm/chaarfm-engine.{wasm,cjs}
+ * and chaarfm-engine-relaxed.{wasm,cjs}, built by `npm run build:wasm`), with a surface that mirrors the native Binding
  * (native-binding.ts): a model from the graph as one flat buffer (graph-blob.ts), sessions that
  * take mono PCM chunks at the file's own rate (the engine's own resampler, native/src/audio,
  * its SIMD128 dot product: bit-identical to libsamplerate 0.2.2 as Essentia feeds it; then
@@ -21,6 +21,7 @@ import { packageRoot } from './model-file.js';
 import type { GraphSpecJs } from './native-binding.js';
 
 interface EngineModule {
+  ENV: Record<string, string>;
   HEAPU8: Uint8Array;
   HEAPF32: Float32Array;
   UTF8ToString(ptr: number): string;
@@ -97,7 +98,12 @@ export interface WasmModel {
 }
 
 export interface WasmEngine {
-  /** The kernels' ISA (native/src/kernels/cpu_features.h): 'wasm128' (SIMD128) in this build. */
+  /** Which of the two modules runs (chooseWasmVariant). */
+  variant: WasmVariant;
+  /**
+   * The kernels' ISA (native/src/kernels/cpu_features.h): 'wasm-relaxed' (SIMD128 with relaxed
+   * SIMD's multiply-add), 'wasm128' (SIMD128: the generic kernels' bits), or 'generic'.
+   */
   isa: string;
   /** The resampler's dot-product variant: 'wasm128', or 'generic' under CHAARFM_MAX_ISA=generic. */
   resamplerVariant: string;
@@ -108,26 +114,71 @@ export interface WasmEngine {
   melBands(frames: Float32Array): Float32Array;
 }
 
-/** Instantiates the module (one per thread). Throws, naming the folder, when it is not built. */
-export async function loadWasmEngine(dir = WASM_ENGINE_DIR): Promise<WasmEngine> {
-  const wasm = path.join(dir, 'chaarfm-engine.wasm');
+/**
+ * The two builds of the engine: 'simd128' (chaarfm-engine.wasm; its kernels give the native
+ * generic build's bits) and 'relaxed' (chaarfm-engine-relaxed.wasm; the kernels' multiply-adds
+ * as relaxed SIMD's f32x4.relaxed_madd, which the runtime fuses where the CPU has FMA: within
+ * 1e-5 of generic, the same bits across threads and runs on one machine, not across CPUs).
+ */
+export type WasmVariant = 'relaxed' | 'simd128';
+
+/** A module whose one function is f32x4.relaxed_madd (0xfd 0x85 0x02): valid where the runtime has relaxed SIMD. */
+const RELAXED_SIMD_PROBE = Uint8Array.from([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // its body
+]);
+
+/** True where this runtime validates relaxed SIMD (V8 in Node >= 22; not Node 20). */
+export function runtimeHasRelaxedSimd(): boolean {
+  return WebAssembly.validate(RELAXED_SIMD_PROBE);
+}
+
+/**
+ * The module to load: 'relaxed' where the runtime has relaxed SIMD and CHAARFM_MAX_ISA does not
+ * cap the kernels at 128-bit SIMD or below (unset, avx512, avx2: the fastest there is);
+ * 'simd128' under CHAARFM_MAX_ISA=wasm128, neon, generic or a value that is not an ISA (which
+ * the engine itself then refuses with a message, using the generic kernels, as the addon does).
+ */
+export function chooseWasmVariant(cap = process.env.CHAARFM_MAX_ISA, relaxed = runtimeHasRelaxedSimd()): WasmVariant {
+  const c = (cap ?? '').toLowerCase();
+  return relaxed && (c === '' || c === 'avx512' || c === 'avx2') ? 'relaxed' : 'simd128';
+}
+
+const MODULE_NAMES: Record<WasmVariant, string> = { simd128: 'chaarfm-engine', relaxed: 'chaarfm-engine-relaxed' };
+
+/**
+ * Instantiates the module (one per thread): `variant` as chooseWasmVariant() picks by default.
+ * CHAARFM_MAX_ISA reaches the module's own dispatch (generic caps its kernels and resampler).
+ * Throws, naming the file, when that module is not built.
+ */
+export async function loadWasmEngine(dir = WASM_ENGINE_DIR, variant: WasmVariant = chooseWasmVariant()): Promise<WasmEngine> {
+  const name = MODULE_NAMES[variant];
+  const wasm = path.join(dir, `${name}.wasm`);
   let wasmBinary: Uint8Array;
   try {
     wasmBinary = readFileSync(wasm);
   } catch {
     throw new Error(`the wasm engine is not built (no ${wasm}); build it with: npm run build:wasm`);
   }
-  const factory = createRequire(import.meta.url)(path.join(dir, 'chaarfm-engine.cjs')) as (
-    o: { wasmBinary: Uint8Array },
-  ) => Promise<EngineModule>;
-  const m = await factory({ wasmBinary });
-  return new Engine(m);
+  const factory = createRequire(import.meta.url)(path.join(dir, `${name}.cjs`)) as (o: {
+    wasmBinary: Uint8Array;
+    preRun: ((m: EngineModule) => void)[];
+  }) => Promise<EngineModule>;
+  const cap = process.env.CHAARFM_MAX_ISA;
+  // the module's getenv sees its own ENV, not process.env: the cap is handed over before main
+  const m = await factory({ wasmBinary, preRun: [(mod) => { if (cap) mod.ENV.CHAARFM_MAX_ISA = cap; }] });
+  return new Engine(m, variant);
 }
 
 class Engine implements WasmEngine {
   readonly isa: string;
   readonly resamplerVariant: string;
-  constructor(private readonly m: EngineModule) {
+  constructor(
+    private readonly m: EngineModule,
+    readonly variant: WasmVariant,
+  ) {
     this.isa = m.UTF8ToString(m._chaarfm_isa());
     this.resamplerVariant = m.UTF8ToString(m._chaarfm_resampler_variant());
   }

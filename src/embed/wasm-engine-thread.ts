@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   const post = (m: FromThread, t?: ArrayBuffer[]) => port.postMessage(m, t);
   let server: EngineServer;
   try {
-    const engine = await loadWasmEngine(init.engineDir);
+    const engine = await loadWasmEngine(init.engineDir, init.wasmVariant);
     const model = engine.createModel(graphToSpec(parseGraphDef(init.modelBytes, 'model'), init.outputs));
     server = new EngineServer(model, init.outputs, post);
   } catch (err) {

@@ -36,7 +36,7 @@ CHAARFM_UNROLL
     for (int b = 0; b < OB; ++b) {
       const v128_t wb = wasm_v128_load32_splat(wk + b);
 CHAARFM_UNROLL
-      for (int v = 0; v < NV; ++v) acc[b][v] = wasm_f32x4_add(acc[b][v], wasm_f32x4_mul(xv[v], wb));
+      for (int v = 0; v < NV; ++v) acc[b][v] = MulAddWasm(acc[b][v], xv[v], wb);
     }
   }
   const v128_t zero = wasm_f32x4_splat(0.f);

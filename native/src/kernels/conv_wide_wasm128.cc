@@ -42,7 +42,7 @@ CHAARFM_UNROLL
       for (int p = 0; p < P; ++p) {
         const v128_t xb = wasm_v128_load32_splat(row + p + j);
 CHAARFM_UNROLL
-        for (int v = 0; v < V; ++v) acc[p][v] = wasm_f32x4_add(acc[p][v], wasm_f32x4_mul(xb, wv[v]));
+        for (int v = 0; v < V; ++v) acc[p][v] = MulAddWasm(acc[p][v], xb, wv[v]);
       }
     }
   }

@@ -31,7 +31,7 @@ CHAARFM_UNROLL
     for (int r = 0; r < R; ++r) {
       const v128_t av = wasm_v128_load32_splat(a + r * lda + k);
 CHAARFM_UNROLL
-      for (int v = 0; v < V; ++v) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(av, bv[v]));
+      for (int v = 0; v < V; ++v) acc[r][v] = MulAddWasm(acc[r][v], av, bv[v]);
     }
   }
 CHAARFM_UNROLL

@@ -23,6 +23,7 @@
 #include "audio/resample.h"
 #include "graph/musicnn_runner.h"
 #include "kernels/cpu_features.h"
+#include "kernels/wasm128_f32.h"
 #include "wasm/graph_from_blob.h"
 
 namespace {
@@ -95,8 +96,14 @@ void Deliver(Session* s, size_t count) {
 extern "C" {
 
 EMSCRIPTEN_KEEPALIVE const char* chaarfm_last_error() { return g_error.c_str(); }
-// The fast kernels' ISA (cpu_features.h): "wasm128" in the -msimd128 build.
-EMSCRIPTEN_KEEPALIVE const char* chaarfm_isa() { return chaarfm::IsaName(chaarfm::CpuIsa()); }
+// The fast kernels' ISA (cpu_features.h): "wasm128" in the -msimd128 build, "wasm-relaxed" in
+// the relaxed-SIMD build (the same kernels with relaxed_madd, wasm128_f32.h); "generic" under
+// CHAARFM_MAX_ISA=generic.
+EMSCRIPTEN_KEEPALIVE const char* chaarfm_isa() {
+  const chaarfm::Isa isa = chaarfm::CpuIsa();
+  if (isa == chaarfm::Isa::kWasm128 && chaarfm::kWasmRelaxedFma) return "wasm-relaxed";
+  return chaarfm::IsaName(isa);
+}
 
 EMSCRIPTEN_KEEPALIVE Model* chaarfm_model_create(const uint8_t* blob, size_t size) {
   Model* out = nullptr;
