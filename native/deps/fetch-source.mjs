@@ -113,10 +113,11 @@ if (flags.includes('--tarball')) {
   process.exit(0);
 }
 const top = path.join(dir, entry.topdir);
-const stamp = path.join(dir, `.unpacked-${entry.sha256}`);
+const stamp = path.join(dir, `.unpacked-${entry.sha256}${entry.extract ? `-${createHash('sha256').update(entry.extract.join('\n')).digest('hex').slice(0, 8)}` : ''}`);
 if (!existsSync(stamp) || !existsSync(top)) {
   rmSync(top, { recursive: true, force: true });
-  const x = run('tar', ['-xf', tarball, '-C', dir]);
+  // entry.extract: only those members (a large tarball of which the build needs a corner)
+  const x = run('tar', ['-xf', tarball, '-C', dir, ...(entry.extract ?? [])]);
   if (!x.ok) fail(x.why);
   if (!existsSync(top)) fail(`${entry.file} did not unpack to ${entry.topdir}`);
   writeFileSync(stamp, '');

@@ -19,13 +19,18 @@
  * libraries), so these are the ones built. No GPL or non-free parts, no network, no external
  * libraries (--disable-autodetect), no --enable-small (it changes code paths),
  * --enable-hardcoded-tables (the tables come from the build host's libm).
+ * Where the target's C library is not glibc (win32, darwin), sinf, cosf and exp2f are glibc's,
+ * built from glibc's pinned source (native/scripts/glibc-libm.mjs, native/ffmpeg-libm/), linked
+ * in and force-included over the C library's: Opus' decoder calls them per band and for its
+ * MDCT's twiddles, AAC's SBR exp2f.
  * Build folder: build-ffmpeg/<platform>-<arch> (out of tree; the cached source stays clean).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildGlibcLibm } from './glibc-libm.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -121,18 +126,64 @@ if (fetched.status !== 0) fail('could not fetch the pinned FFmpeg source');
 const src = fetched.stdout.trim();
 
 const build = path.join(root, 'build-ffmpeg', target);
+
+/**
+ * Non-glibc targets: glibc's sinf, cosf and exp2f from glibc's pinned source
+ * (native/scripts/glibc-libm.mjs), built with the target's compiler; returns the configure
+ * flags that put them in place of the C library's. A changed archive removes the linked
+ * program, so make links it again.
+ */
+function glibcLibm() {
+  if (platform === 'linux') return [];
+  const cross = platform === 'win32' && process.platform !== 'win32';
+  const cc = cross ? 'x86_64-w64-mingw32-gcc' : platform === 'darwin' ? 'clang' : 'cc';
+  const ar = cross ? 'x86_64-w64-mingw32-ar' : 'ar';
+  const dir = path.join(build, 'chaarfm-libm');
+  const header = path.join(root, 'native', 'ffmpeg-libm', 'chaarfm_libm.h');
+  for (const p of [dir, header]) if (/\s/.test(p)) fail(`configure cannot take a path with spaces: ${p}`);
+  const before = existsSync(path.join(dir, 'libchaarfm_libm.a')) ? readFileSync(path.join(dir, 'libchaarfm_libm.a')) : null;
+  let archive;
+  try {
+    archive = buildGlibcLibm({ cc, ar, x86: arch === 'x64', outDir: dir });
+  } catch (err) {
+    fail(`glibc's sinf, cosf and exp2f: ${err.message}`);
+  }
+  if (!before || !before.equals(readFileSync(archive))) {
+    for (const f of [exe, exe.replace('ffmpeg', 'ffmpeg_g')]) rmSync(path.join(build, f), { force: true });
+  }
+  return [`--extra-cflags=-include ${header}`, `--extra-libs=${archive}`];
+}
 const stampFile = path.join(build, '.configured-with');
+mkdirSync(build, { recursive: true });
+const libmFlags = glibcLibm();
+flags.push(...libmFlags);
 const stamp = JSON.stringify({ src, flags });
 const t0 = Date.now();
 if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
-  rmSync(build, { recursive: true, force: true });
   mkdirSync(build, { recursive: true });
+  for (const f of readdirSync(build)) if (f !== 'chaarfm-libm') rmSync(path.join(build, f), { recursive: true, force: true });
   run(path.join(src, 'configure'), flags, { cwd: build });
   writeFileSync(stampFile, stamp);
+}
+// configure found them (else libavutil/libm.h puts its own fallbacks in their place)
+if (libmFlags.length) {
+  const config = readFileSync(path.join(build, 'config.h'), 'utf8');
+  for (const f of ['EXP2F', 'SINF', 'COSF']) {
+    if (!new RegExp(`^#define HAVE_${f} 1$`, 'm').test(config)) fail(`configure did not find ${f.toLowerCase()} with glibc's linked in (config.h)`);
+  }
 }
 const t1 = Date.now();
 run('make', [`-j${jobs}`, exe], { cwd: build });
 const t2 = Date.now();
+if (libmFlags.length) {
+  // the linked program has ours: their symbols are in the unstripped ffmpeg_g
+  const nm = platform === 'win32' && process.platform !== 'win32' ? 'x86_64-w64-mingw32-nm' : 'nm';
+  const syms = spawnSync(nm, [path.join(build, exe.replace('ffmpeg', 'ffmpeg_g'))], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (syms.status !== 0) fail(`${nm} could not list ffmpeg_g's symbols`);
+  for (const f of ['sinf', 'cosf', 'exp2f']) {
+    if (!new RegExp(`\\bT _?chaarfm_${f}\\b`).test(syms.stdout)) fail(`ffmpeg_g does not define chaarfm_${f}: glibc's ${f} is not linked in`);
+  }
+}
 
 mkdirSync(out, { recursive: true });
 const dest = path.join(out, exe);

@@ -16,8 +16,8 @@
 #      equal Linux's bit for bit; the native one the portable one within 1e-4; --backend
 #      essentia.js refused: not in the executable), one file of each format through its bundled
 #      ffmpeg.exe (native/scripts/build-ffmpeg.mjs; no ffmpeg given or on PATH; decoded as Linux's
-#      ffmpeg: bit for bit but opus, within 1e-7: mingw-w64's exp2f rounds differently from
-#      glibc's), and a real job from a local coordinator with a stand-in
+#      ffmpeg bit for bit, opus too: its sinf, cosf and exp2f are glibc's, built from glibc's
+#      source, not mingw-w64's), and a real job from a local coordinator with a stand-in
 #      yt-dlp.exe, its vector equal to vectorize's; then its `serve` on SQLite, a job done by the
 #      Linux CLI, the vector it returns and the one in its database file (read back on Linux)
 #      equal to Linux's portable vector bit for bit.
@@ -151,17 +151,16 @@ for f in "$work"/formats/clip.*; do
   winrun 120 "$work/dec.out" "$work/dec.err" "$win_ffmpeg" -nostdin -v error -i "file:$(winpath "$f")" -map 0:a:0 -f f32le "file:$(winpath "$work/$n.win.f32")" ||
     fail "ffmpeg.exe on $n"
   ffmpeg -nostdin -v error -i "file:$f" -map 0:a:0 -f f32le "file:$work/$n.debian.f32"
-  # opus calls exp2f per band while decoding, and mingw-w64's libm rounds some results
-  # differently from glibc's: measured 2026-12-01, up to 6e-8 (vectors within 4e-6); the rest
-  # (aac too, its tables made at build time: --enable-hardcoded-tables) must be bit for bit
-  case $n in clip.webm) within=1e-7 ;; *) within=0 ;; esac
-  node scripts/ci/compare-pcm.mjs "$work/$n.win.f32" "$work/$n.debian.f32" --within "$within" --label "windows-leg:   $n, ffmpeg.exe vs $(command -v ffmpeg)" ||
-    fail "ffmpeg.exe decodes $n differently (allowed: $within)"
+  # every format bit for bit: aac's tables are made at build time (--enable-hardcoded-tables), and
+  # opus' sinf, cosf and exp2f are glibc's (native/scripts/glibc-libm.mjs; with mingw-w64's,
+  # 50,450 of 384,000 samples differed by up to 6e-8, measured 2026-12-01/02)
+  node scripts/ci/compare-pcm.mjs "$work/$n.win.f32" "$work/$n.debian.f32" --within 0 --label "windows-leg:   $n, ffmpeg.exe vs $(command -v ffmpeg)" ||
+    fail "ffmpeg.exe decodes $n differently from $(command -v ffmpeg)"
 done
 printf 'not a webm file\n%.0s' $(seq 50) >"$work/formats/junk.webm"
 if winrun 120 "$work/junk.out" "$work/junk.err" "$app" vectorize "$(winpath "$work/formats/junk.webm")"; then fail "vectorize accepted a malformed file"; fi
 grep -q 'ffmpeg could not decode "junk.webm"' "$work/junk.err" || fail "malformed media: $(tail -c 300 "$work/junk.err")"
-say "  6 formats embedded through the bundled ffmpeg.exe; decoded as Linux's ffmpeg: flac, m4a (aac), mp3, ogg, wav bit for bit, webm (opus) within 1e-7; a malformed file is a clear error ($((SECONDS - s)) s)"
+say "  6 formats embedded through the bundled ffmpeg.exe; decoded as Linux's ffmpeg bit for bit (flac, m4a (aac), mp3, ogg, wav, webm (opus)); a malformed file is a clear error ($((SECONDS - s)) s)"
 
 # ---- 6. a real job from a local coordinator ---------------------------------------------------
 node scripts/ci/job-roundtrip.mjs --clips "$work/clips" --expect "$work/vec-native.out" --log "$work/job-worker" --cwd "$work/user" \
