@@ -95,10 +95,12 @@ native_embedder() {
   CHAARFM_NATIVE_ADDON=$(winpath prebuilds/win32-x64/chaarfm.napi.node) CHAARFM_REQUIRE_NATIVE=1 CHAARFM_ESSENTIA_FIXTURES=$(winpath "$fixtures") \
     winrun 1500 "$work/native-embedder.out" "$work/native-embedder.err" "$win_node" --test --test-concurrency=1 dist/test/native-embedder.test.js
 }
-# A known crash, not yet found (2026-12-02: 2 of 4 leg runs): node.exe under Wine stops with
-# "Unhandled page fault" in std::vector<float>::~vector of the addon (RVA 0x73610). Only that
-# crash is run again, once, and said loudly with the tests it had passed; any other failure,
-# or the crash twice, fails the leg.
+# A crash seen on 2026-12-02 (3 of 5 runs, at exit after all 15 tests): node.exe under Wine
+# stopped with "Unhandled page fault" in std::vector<float>::~vector of the addon: the engine's
+# one thread_local vector (conv_f32.cc), destroyed at thread exit by mingw-w64's emutls; it is
+# a per-task vector since (3 of 3 runs passed). Should that crash come back, it is run again,
+# once, and said loudly with the tests it had passed; any other failure, or the crash twice,
+# fails the leg.
 rc=0
 native_embedder || rc=$?
 if [ "$rc" -ne 0 ]; then

@@ -120,7 +120,9 @@ void conv2d_f32(const float* x, const float* w, float* y, const Conv2DShape& s, 
   if (tall) TransposePadded(x, s, &xt);
   const size_t th = s.oh + s.kh - 1;
   auto task = [&](size_t ci) {
-    thread_local std::vector<float> col, unpooled;
+    // per task, not thread_local: mingw-w64's thread_local objects with a destructor (emutls)
+    // crashed node.exe under Wine at thread exit, in this vector's destructor (2026-12-02)
+    std::vector<float> col, unpooled;
     const size_t row0 = ci * chunk_rows;
     const size_t rows = row0 + chunk_rows <= total ? chunk_rows : total - row0;
     const bool direct = s.kh == 1 && s.kw == 1 && s.pad_top == 0 && s.pad_left == 0 &&
