@@ -14,11 +14,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { x64LinuxCpuFlags } from './support/cpu-flags.js';
 
 const root = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const { buildGlibcLibm } = (await import(pathToFileURL(path.join(root, 'native', 'scripts', 'glibc-libm.mjs')).href)) as {
@@ -50,8 +51,8 @@ test("glibc's sinf, cosf and exp2f built from its pinned source equal this glibc
   t.diagnostic(`glibc ${glibc} here`);
   compare([]);
   if (!x86) return;
-  const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
-  if (flags.includes('fma') && flags.includes('avx2')) {
+  const flags = x64LinuxCpuFlags();
+  if (flags?.has('fma') && flags.has('avx2')) {
     compare(['fma']);
     // and glibc here runs its FMA build: the plain one differs from it exactly where they split
     const r = spawnSync(prog, ['97', 'sse2'], { encoding: 'utf8' });

@@ -27,6 +27,8 @@ import { WASM_ENGINE_DIR, chooseWasmVariant, loadWasmEngine, runtimeHasRelaxedSi
 import { WasmEmbedder } from '../src/embed/wasm-embedder.js';
 import { ffmpegDecoder } from '../src/embed/ffmpeg-decoder.js';
 import { ESSENTIA_EXPECTED, ESSENTIA_TOLERANCE, fixturesDir } from './support/fixtures.js';
+import { cosine } from './support/collection.js';
+import { x64LinuxCpuFlags } from './support/cpu-flags.js';
 
 const skip = existsSync(path.join(WASM_ENGINE_DIR, 'chaarfm-engine.wasm'))
   ? false
@@ -168,26 +170,6 @@ test('wasm engine: SIMD128 kernels give the generic kernels\' bits over the whol
   }
 });
 
-/** True where this x64 Linux CPU has FMA3 (V8 then fuses relaxed_madd); undefined where unknown. */
-function cpuHasFma(): boolean | undefined {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
-  try {
-    return /^flags\s*:.*\bfma\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
-
 const skipRelaxed = skip || (runtimeHasRelaxedSimd() ? false : `this runtime (node ${process.version}) has no relaxed SIMD`);
 
 test('wasm engine, relaxed-SIMD module: the default here; within 1e-5 (cosine >= 0.999999) of the SIMD128 module, the same bits across runs, chunkings and sessions; fused where the CPU has FMA', { skip: skipRelaxed }, async (t) => {
@@ -210,7 +192,7 @@ test('wasm engine, relaxed-SIMD module: the default here; within 1e-5 (cosine >=
       assert.ok(d <= 1e-5, `output ${o}: ${d}`);
     }
     const fused = fast[0].some((v, i) => !Object.is(v, ref[0][i]));
-    const fma = cpuHasFma();
+    const fma = x64LinuxCpuFlags()?.has('fma');
     t.diagnostic(`relaxed_madd ${fused ? 'fused' : 'not fused'} here (CPU FMA: ${fma ?? 'unknown'})`);
     if (fma !== undefined) assert.equal(fused, fma, 'V8 fuses relaxed_madd exactly where the x64 CPU has FMA3: the relaxed kernels are not running');
     sameBits(rm.runPatches(patches, true)[0], fast[0], 'relaxed rows, a second run');

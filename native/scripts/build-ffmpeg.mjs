@@ -56,6 +56,8 @@ const target = `${platform}-${arch}`;
 const out = path.resolve(arg('out', path.join(root, 'prebuilds', target)));
 const exe = platform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg';
 const native = platform === process.platform && arch === process.arch;
+/** A Windows target built from another OS: mingw-w64's tools (x86_64-w64-mingw32-*). */
+const mingwCross = platform === 'win32' && process.platform !== 'win32';
 
 /** What the worker's decode needs, and nothing else. */
 const COMPONENTS = [
@@ -102,7 +104,7 @@ function toolchain() {
       '--enable-pthreads', '--extra-ldflags=-static'];
   }
   if (platform === 'win32' && arch === 'x64') {
-    const cross = process.platform === 'win32' ? [] : ['--enable-cross-compile', '--cross-prefix=x86_64-w64-mingw32-'];
+    const cross = mingwCross ? ['--enable-cross-compile', '--cross-prefix=x86_64-w64-mingw32-'] : [];
     return [...cross, '--arch=x86_64', '--target-os=mingw32', '--enable-w32threads', '--extra-ldflags=-static'];
   }
   if (platform === 'darwin') {
@@ -135,9 +137,8 @@ const build = path.join(root, 'build-ffmpeg', target);
  */
 function glibcLibm() {
   if (platform === 'linux') return [];
-  const cross = platform === 'win32' && process.platform !== 'win32';
-  const cc = cross ? 'x86_64-w64-mingw32-gcc' : platform === 'darwin' ? 'clang' : 'cc';
-  const ar = cross ? 'x86_64-w64-mingw32-ar' : 'ar';
+  const cc = mingwCross ? 'x86_64-w64-mingw32-gcc' : platform === 'darwin' ? 'clang' : 'cc';
+  const ar = mingwCross ? 'x86_64-w64-mingw32-ar' : 'ar';
   const dir = path.join(build, 'chaarfm-libm');
   const header = path.join(root, 'native', 'ffmpeg-libm', 'chaarfm_libm.h');
   for (const p of [dir, header]) if (/\s/.test(p)) fail(`configure cannot take a path with spaces: ${p}`);
@@ -177,7 +178,7 @@ run('make', [`-j${jobs}`, exe], { cwd: build });
 const t2 = Date.now();
 if (libmFlags.length) {
   // the linked program has ours: their symbols are in the unstripped ffmpeg_g
-  const nm = platform === 'win32' && process.platform !== 'win32' ? 'x86_64-w64-mingw32-nm' : 'nm';
+  const nm = mingwCross ? 'x86_64-w64-mingw32-nm' : 'nm';
   const syms = spawnSync(nm, [path.join(build, exe.replace('ffmpeg', 'ffmpeg_g'))], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (syms.status !== 0) fail(`${nm} could not list ffmpeg_g's symbols`);
   for (const f of ['sinf', 'cosf', 'exp2f']) {
@@ -188,7 +189,7 @@ if (libmFlags.length) {
 mkdirSync(out, { recursive: true });
 const dest = path.join(out, exe);
 copyFileSync(path.join(build, exe), dest);
-const strip = platform === 'win32' && process.platform !== 'win32' ? 'x86_64-w64-mingw32-strip'
+const strip = mingwCross ? 'x86_64-w64-mingw32-strip'
   : platform === 'linux' && arch === 'arm64' && !native ? 'aarch64-linux-gnu-strip' : 'strip';
 run(strip, platform === 'darwin' ? ['-x', dest] : ['--strip-all', dest]);
 // LGPL 2.1: the licence travels with the binary; the source is the pinned tarball (sources.json).
