@@ -4,6 +4,9 @@
 //              with the generic reference GEMM and with the GEMM of CpuIsa(), 1 and 2 threads;
 //  - direct:   for tall one-channel kernels, the engine's fused direct SIMD kernel (with
 //              bias/Relu/batchnorm and the max over the width included in the time);
+//  - dft:      for the timbral (wide) kernels, the DFT form of conv_wide_dft.h on the same fused
+//              path, as GFLOP/s-equivalent (the direct form's 2*M*N*K over its time: it does
+//              2-3x fewer multiply-adds);
 // Single-thread columns use process CPU time (best of reps), the 2-thread column wall time.
 //  - gemm:     one gemm_f32 call (CpuIsa()'s variant) on the whole prebuilt im2col matrix;
 //  - onednn:   (when built with it) oneDNN's convolution with its preferred layouts
@@ -22,6 +25,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/conv_f32.h"
+#include "kernels/conv_wide_dft.h"
 #include "kernels/matmul_f32.h"
 #include "kernels/parallel.h"
 
@@ -115,8 +119,8 @@ int main(int argc, char** argv) {
       {"dense 1506x200 (M=1)", {1, 1, 1, 1506, 1, 1, 200, 0, 0, 1, 1}},
   };
   std::printf("kernel isa: %s; best of %d runs; GFLOP/s (2*M*N*K / time)\n", IsaName(CpuIsa()), reps);
-  std::printf("%-26s %7s %5s %5s | %8s %8s %8s %8s %8s | %8s", "layer", "M", "K", "N", "ref 1t", "eng 1t", "eng 2t",
-              "ms 1t", "direct", "gemm 1t");
+  std::printf("%-26s %7s %5s %5s | %8s %8s %8s %8s %8s %8s | %8s", "layer", "M", "K", "N", "ref 1t", "eng 1t",
+              "eng 2t", "ms 1t", "direct", "dft", "gemm 1t");
 #ifdef CHAARFM_BENCH_DNNL
   std::printf(" %8s %8s", "dnnl cv", "dnnl mm");
 #endif
@@ -135,18 +139,26 @@ int main(int argc, char** argv) {
     g_cpu_time = true;
     // the engine's fused paths for one-channel kernels, tall (temporal) and wide (timbral): direct
     // SIMD conv + bias/Relu/batchnorm + max over the width
-    double tt = 0;
+    double tt = 0, td = 0;
     if (s.c == 1 && s.kh > 1 && (s.kw == 1 || (s.ow > 1 && s.pad_top == 0 && s.pad_left == 0))) {
       std::vector<float> ones(N, 1.f), zeros(N, 0.f), pooled(s.n * s.oh * N);
       ConvEpilogue ep;
       ep.bias = zeros.data(); ep.relu = true; ep.bn_scale = ones.data(); ep.bn_shift = zeros.data(); ep.pool_width = true;
       tt = Seconds([&] { conv2d_f32(x.data(), w.data(), pooled.data(), s, &p1, true, &ep); }, reps);
+      // the DFT form of the wide kernel (conv_wide_dft.h), its transforms made before the timing
+      WideDftPlan plan;
+      if (s.kw > 1 && WideDftPays(s.w, s.kh, s.kw) && conv_wide_dft_best_f32()) {
+        ep.dft = &plan;
+        plan.For(w.data(), s.w, s.kh, s.kw, s.co);
+        td = Seconds([&] { conv2d_f32(x.data(), w.data(), pooled.data(), s, &p1, true, &ep); }, reps);
+      }
     }
     std::vector<float> col(M * K);
     im2col_f32(x.data(), s, 0, M, col.data());
     const double tb = Seconds([&] { gemm_f32(col.data(), K, w.data(), N, y.data(), N, M, N, K); }, reps);
-    std::printf("%-26s %7zu %5zu %5zu | %8.1f %8.1f %8.1f %8.2f %8.1f | %8.1f", L.name, M, K, N, flop / tr * 1e-9,
-                flop / t1 * 1e-9, flop / t2 * 1e-9, t1 * 1e3, tt > 0 ? flop / tt * 1e-9 : 0.0, flop / tb * 1e-9);
+    std::printf("%-26s %7zu %5zu %5zu | %8.1f %8.1f %8.1f %8.2f %8.1f %8.1f | %8.1f", L.name, M, K, N,
+                flop / tr * 1e-9, flop / t1 * 1e-9, flop / t2 * 1e-9, t1 * 1e3, tt > 0 ? flop / tt * 1e-9 : 0.0,
+                td > 0 ? flop / td * 1e-9 : 0.0, flop / tb * 1e-9);
 #ifdef CHAARFM_BENCH_DNNL
     const double tc = s.c == 1 || s.kh > 1 ? DnnlConv(s, reps) : 0;
     const double tm = DnnlMatmul(M, N, K, reps);

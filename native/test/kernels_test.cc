@@ -11,6 +11,7 @@
 #include "../src/kernels/batchnorm_f32.h"
 #include "../src/kernels/conv_f32.h"
 #include "../src/kernels/conv_tall_f32.h"
+#include "../src/kernels/conv_wide_dft.h"
 #include "../src/kernels/conv_wide_f32.h"
 #include "../src/kernels/cpu_features.h"
 #include "../src/kernels/elementwise_f32.h"
@@ -390,6 +391,121 @@ TEST(conv_wide_avx512_matches_generic_and_reference) { ConvWideVariant("avx512")
 TEST(conv_wide_avx2_matches_generic_and_reference) { ConvWideVariant("avx2"); }
 TEST(conv_wide_neon_matches_generic_and_reference) { ConvWideVariant("neon"); }
 TEST(conv_wide_wasm128_matches_generic_and_reference) { ConvWideVariant("wasm128"); }
+
+// The DFT form's own sine and cosine: within 2.5e-16 (about 2 ulp) of the long double libm's
+// on every turn fraction the transforms use (double's own sin(2 pi a / n) is further off: its
+// argument is rounded), exact at the quarter turns, and the identities that the octant
+// reduction must keep (sin^2 + cos^2 = 1, the mirror a <-> n - a).
+TEST(dft_sincos_turn_matches_libm) {
+  const long double kTwoPi = 6.283185307179586476925286766559L;
+  double worst = 0;
+  for (size_t n : {1, 2, 3, 7, 8, 29, 30, 45, 96, 97, 128, 1000}) {
+    for (size_t a = 0; a < 2 * n; ++a) {
+      double s, c;
+      SinCosTurn(a, n, &s, &c);
+      const long double angle = kTwoPi * static_cast<long double>(a % n) / static_cast<long double>(n);
+      worst = std::max({worst, static_cast<double>(std::fabs(s - std::sin(angle))),
+                        static_cast<double>(std::fabs(c - std::cos(angle)))});
+      CHECK_MSG(std::fabs(s * s + c * c - 1.0) < 1e-15, "a=" << a << " n=" << n);
+      double s2, c2;
+      SinCosTurn(n - a % n, n, &s2, &c2);
+      CHECK_MSG(s2 == -s && c2 == c, "mirror a=" << a << " n=" << n << " " << s << " " << s2);
+    }
+    if (n % 4 == 0) {
+      double s, c;
+      SinCosTurn(n / 4, n, &s, &c);
+      CHECK(s == 1.0 && c == 0.0);
+      SinCosTurn(n / 2, n, &s, &c);
+      CHECK(c == -1.0 && std::fabs(s) == 0.0);
+    }
+  }
+  CHECK_MSG(worst < 2.5e-16, "worst |diff| vs libm " << worst);
+}
+
+// One variant of the DFT form on MusiCNN's timbral shapes and others (odd widths, masked
+// channel groups, 1, 2 and 4 pixel vectors a block): against the double reference and the
+// generic direct kernel by normalised squared error; bit for bit whatever the row split (one call,
+// two calls, a row at a time: the stage-A tiles fall differently); the same bits as the AVX-512
+// variant where both run (the same chains lane for lane).
+static void ConvWideDftVariant(const char* isa) {
+  const std::string why = Unavailable(isa);
+  if (!why.empty()) SKIP(why);
+  const ConvWideDftFn fn = conv_wide_dft_variant_f32(isa);
+  CHECK(fn != nullptr);
+  if (!fn) return;
+  // inverse classes: 4, 2, 4, 1 (odd width), 1, 1, 1, 1, 8, 4 (its second step halves an odd 27)
+  const size_t shapes[][4] = {{96, 38, 204, 7}, {96, 67, 204, 7}, {96, 38, 9, 7},  {45, 20, 33, 3},
+                              {30, 18, 13, 2},  {20, 1, 17, 3},   {12, 5, 5, 1},   {97, 40, 16, 7},
+                              {128, 20, 24, 3}, {108, 30, 20, 2}};
+  std::vector<size_t> classes;
+  for (auto& sh : shapes) {
+    const size_t W = sh[0], kw = sh[1], co = sh[2], kh = sh[3], T = 13, H = T + kh - 1, OW = W - kw + 1;
+    Conv2DShape s{1, H, W, 1, kh, kw, co, 0, 0, T, OW};
+    auto x = Random(H * W, 41, -2.f, 4.f), w = Random(kh * kw * co, 42, -0.2f, 0.2f);
+    PooledConvRun run(x, w, s, 43);
+    const auto k = PrepareWideDft(w.data(), W, kh, kw, co);
+    classes.push_back(k->classes);
+    std::vector<float> v(T * co), part(T * co), one(T * co), gen(T * co);
+    fn(x.data(), *k, run.ep, 0, T, v.data());
+    fn(x.data(), *k, run.ep, 0, 5, part.data());
+    fn(x.data(), *k, run.ep, 5, T, part.data());
+    for (size_t t = 0; t < T; ++t) fn(x.data(), *k, run.ep, t, t + 1, one.data());
+    CHECK_MSG(BitEqual(part, v) && BitEqual(one, v), isa << " dft row split W=" << W << " kw=" << kw << " co=" << co);
+    conv_wide_pool_generic_f32(x.data(), W, w.data(), kh, kw, co, run.ep, 0, T, gen.data());
+    CHECK_MSG(Nse(v, gen) < kNseMax, isa << " dft vs generic W=" << W << " kw=" << kw << " co=" << co << " nse=" << Nse(v, gen));
+    CHECK_MSG(Nse(v, run.ref) < kNseMax, isa << " dft vs reference W=" << W << " kw=" << kw << " nse=" << Nse(v, run.ref));
+    if (std::string(isa) != "avx512" && Unavailable("avx512").empty()) {
+      std::vector<float> v512(T * co);
+      conv_wide_dft_variant_f32("avx512")(x.data(), *k, run.ep, 0, T, v512.data());
+      CHECK_MSG(BitEqual(v512, v), isa << " dft vs avx512 W=" << W << " kw=" << kw << " co=" << co);
+    }
+  }
+  CHECK_MSG((classes == std::vector<size_t>{4, 2, 4, 1, 1, 1, 1, 1, 8, 4}), "the shapes no longer cover 1, 2, 4 and 8 classes");
+}
+
+TEST(conv_wide_dft_avx512_matches_generic_and_reference) { ConvWideDftVariant("avx512"); }
+TEST(conv_wide_dft_avx2_matches_generic_and_reference) { ConvWideDftVariant("avx2"); }
+TEST(conv_wide_dft_neon_matches_generic_and_reference) { ConvWideDftVariant("neon"); }
+
+// conv2d_f32 takes the DFT form only with a plan, on a shape where it pays, when CpuIsa() has a
+// variant; the plan keeps one transform for its weights and remakes it for others.
+TEST(conv_wide_dft_dispatch_and_plan) {
+  CHECK(WideDftPays(96, 7, 38) && WideDftPays(96, 7, 67) && !WideDftPays(30, 2, 18) && !WideDftPays(40, 3, 9));
+  const size_t W = 96, kw = 38, co = 40, kh = 7, T = 9, H = T + kh - 1, OW = W - kw + 1;
+  Conv2DShape s{2, H, W, 1, kh, kw, co, 0, 0, T, OW};
+  auto x = Random(2 * H * W, 51, -2.f, 4.f), w = Random(kh * kw * co, 52, -0.2f, 0.2f);
+  PooledConvRun run(x, w, s, 53);
+  WideDftPlan plan;
+  ConvEpilogue ep = run.ep;
+  ep.dft = &plan;
+  std::vector<float> y(2 * T * co), y2(2 * T * co), want(2 * T * co);
+  conv2d_f32(x.data(), w.data(), y.data(), s, nullptr, true, &ep);
+  {
+    ThreadPool pool(2);
+    conv2d_f32(x.data(), w.data(), y2.data(), s, &pool, true, &ep);
+  }
+  CHECK(BitEqual(y, y2));
+  const auto k = plan.For(w.data(), W, kh, kw, co);
+  CHECK(plan.For(w.data(), W, kh, kw, co) == k);  // kept
+  if (ConvWideDftFn fn = conv_wide_dft_best_f32()) {
+    for (size_t n = 0; n < 2; ++n) fn(x.data() + n * H * W, *k, ep, 0, T, want.data() + n * T * co);
+    CHECK_MSG(BitEqual(y, want), "conv2d_f32 with a plan did not take the " << conv_wide_dft_variant_name() << " DFT form");
+    CHECK(!BitEqual(y, run.fast));  // and it is not the direct kernel's arithmetic
+  } else {
+    CHECK(std::string(conv_wide_dft_variant_name()) == "none");
+    CHECK(BitEqual(y, run.fast));  // no variant: the direct kernels
+  }
+  CHECK(Nse(y, run.ref) < kNseMax);
+  // other weights at another address, or another width: a new transform
+  auto w2 = w;
+  w2[0] += 0.5f;
+  const auto k2 = plan.For(w2.data(), W, kh, kw, co);
+  CHECK(k2 != k && k2->source == w2.data() && k2->weights != k->weights);
+  CHECK(plan.For(w2.data(), 80, kh, kw, co)->width == 80);
+  // a copy of a plan starts empty, so it never hands out the original's transform
+  WideDftPlan copy = plan;
+  CHECK(copy.For(w.data(), W, kh, kw, co)->source == w.data());
+}
 
 // The cap obeys CHAARFM_MAX_ISA and SetIsaCapForTesting, for every dispatching family.
 TEST(isa_cap_lowers_every_dispatch) {

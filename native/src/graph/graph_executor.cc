@@ -12,6 +12,7 @@
 
 #include "../kernels/batchnorm_f32.h"
 #include "../kernels/conv_f32.h"
+#include "../kernels/conv_wide_dft.h"
 #include "graph_ops.h"
 
 namespace chaarfm {
@@ -20,6 +21,7 @@ struct FusedEpilogue {
   std::vector<float> bias, scale, shift;
   ConvEpilogue ep;
   size_t pool_w = 0;
+  WideDftPlan dft;  // the DFT form of a wide kernel's weights, made on first use (conv_wide_dft.h)
 };
 
 namespace {
@@ -156,6 +158,7 @@ void GraphExecutor::FuseConvEpilogues() {
       }
     }
     fe->ep.bias = fe->bias.data();
+    fe->ep.dft = &fe->dft;
     if (!fe->scale.empty()) { fe->ep.bn_scale = fe->scale.data(); fe->ep.bn_shift = fe->shift.data(); }
     // the fused steps are dropped; they no longer read their parameter slots
     std::vector<int> fused = {b};

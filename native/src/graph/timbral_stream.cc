@@ -157,6 +157,7 @@ void ComputeTimbralRows(const TimbralBranch& b, size_t bands, const float* rows_
   ep.bn_scale = b.bn_scale.data();
   ep.bn_shift = b.bn_shift.data();
   ep.pool_width = true;
+  ep.dft = &b.dft;
   conv2d_f32(rows_in, b.kernel.data(), out, s, pool, fast, &ep);
 }
 

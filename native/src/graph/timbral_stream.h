@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../kernels/conv_wide_dft.h"
 #include "graph_spec.h"
 
 namespace chaarfm {
@@ -26,6 +27,7 @@ struct TimbralBranch {
   std::vector<float> kernel;    // [2h+1][kw][1][co]
   std::vector<float> bias;      // [co]
   std::vector<float> bn_scale, bn_shift;  // after Relu, [co]
+  WideDftPlan dft;              // the kernel's DFT form, made on first use
 };
 
 struct TimbralPlan {

@@ -8,6 +8,7 @@
 
 #include "batchnorm_f32.h"
 #include "conv_tall_f32.h"
+#include "conv_wide_dft.h"
 #include "conv_wide_f32.h"
 #include "elementwise_f32.h"
 #include "matmul_f32.h"
@@ -107,6 +108,15 @@ void conv2d_f32(const float* x, const float* w, float* y, const Conv2DShape& s, 
   }
   const bool wide = s.c == 1 && s.kw > 1 && s.pad_top == 0 && s.pad_left == 0 && s.oh + s.kh - 1 == s.h &&
                     s.ow + s.kw - 1 == s.w;
+  if (fast && wide && ep && ep->pool_width && ep->dft && WideDftPays(s.w, s.kh, s.kw)) {
+    if (ConvWideDftFn fn = conv_wide_dft_best_f32()) {
+      const std::shared_ptr<const WideDftKernel> k = ep->dft->For(w, s.w, s.kh, s.kw, s.co);
+      ForRowBlocks(pool, s.n, s.oh, 8, [&](size_t n, size_t t0, size_t t1) {
+        fn(x + n * s.h * s.w, *k, *ep, t0, t1, y + n * s.oh * s.co);
+      });
+      return;
+    }
+  }
   if (fast && wide && ep && ep->pool_width) {
     if (ConvWideFn fn = conv_wide_pool_best_f32(s.w, s.kw, s.co)) {
       // direct SIMD kernel on the input as it is, fixed blocks of 8 output rows

@@ -11,6 +11,7 @@
 namespace chaarfm {
 
 class ThreadPool;
+class WideDftPlan;
 
 struct Conv2DShape {
   size_t n, h, w, c;        // input
@@ -33,6 +34,9 @@ struct ConvEpilogue {
   // Max over the whole output width (MaxPool window [1, ow]): then y is [n][oh][co] and the
   // un-pooled rows never leave the cache. Same comparisons, same order, as maxpool_f32.
   bool pool_width = false;
+  // The DFT form of the wide kernel (conv_wide_dft.h) for these weights, where it pays on the
+  // shape and CpuIsa() has a variant; null: the direct kernels only.
+  const WideDftPlan* dft = nullptr;
 };
 
 // A fused MaxPool as the graph has it: window == stride == [1, pool_w] (0: none).
