@@ -4,9 +4,9 @@
 //              with the generic reference GEMM and with the GEMM of CpuIsa(), 1 and 2 threads;
 //  - direct:   for tall one-channel kernels, the engine's fused direct SIMD kernel (with
 //              bias/Relu/batchnorm and the max over the width included in the time);
-//  - dft:      for the timbral (wide) kernels, the DFT form of conv_wide_dft.h on the same fused
-//              path, as GFLOP/s-equivalent (the direct form's 2*M*N*K over its time: it does
-//              2-3x fewer multiply-adds);
+//  - dft:      the DFT form of conv_wide_dft.h (timbral) or conv_tall_dft.h (temporal, where it
+//              pays) on the same fused path, as GFLOP/s-equivalent (the direct form's 2*M*N*K
+//              over its time: it does 2-4x fewer operations);
 // Single-thread columns use process CPU time (best of reps), the 2-thread column wall time.
 //  - gemm:     one gemm_f32 call (CpuIsa()'s variant) on the whole prebuilt im2col matrix;
 //  - onednn:   (when built with it) oneDNN's convolution with its preferred layouts
@@ -25,6 +25,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/conv_f32.h"
+#include "kernels/conv_tall_dft.h"
 #include "kernels/conv_wide_dft.h"
 #include "kernels/matmul_f32.h"
 #include "kernels/parallel.h"
@@ -147,9 +148,15 @@ int main(int argc, char** argv) {
       tt = Seconds([&] { conv2d_f32(x.data(), w.data(), pooled.data(), s, &p1, true, &ep); }, reps);
       // the DFT form of the wide kernel (conv_wide_dft.h), its transforms made before the timing
       WideDftPlan plan;
+      TallDftPlan tall_plan;
       if (s.kw > 1 && WideDftPays(s.w, s.kh, s.kw) && conv_wide_dft_best_f32()) {
         ep.dft = &plan;
         plan.For(w.data(), s.w, s.kh, s.kw, s.co);
+        td = Seconds([&] { conv2d_f32(x.data(), w.data(), pooled.data(), s, &p1, true, &ep); }, reps);
+      }
+      if (s.kw == 1 && TallDftPays(s.h, s.kh) && conv_tall_dft_best_f32().forward) {
+        ep.tall_dft = &tall_plan;
+        tall_plan.For(w.data(), s.w, s.h, s.kh, s.co, s.pad_top);
         td = Seconds([&] { conv2d_f32(x.data(), w.data(), pooled.data(), s, &p1, true, &ep); }, reps);
       }
     }

@@ -19,6 +19,7 @@ add_library(chaarfm_engine STATIC
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/conv_wide_dft.cc
+  ${CHAARFM_ENGINE_DIR}/src/kernels/conv_tall_dft.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/pool_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/batchnorm_f32.cc
   ${CHAARFM_ENGINE_DIR}/src/kernels/elementwise_f32.cc
@@ -45,8 +46,8 @@ endif()
 # -msimd128 on every unit (below); other CPUs use the generic kernels only.
 set(_k ${CHAARFM_ENGINE_DIR}/src/kernels)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86" AND NOT EMSCRIPTEN)
-  set(_avx2 ${_k}/conv_tall_avx2.cc ${_k}/conv_wide_avx2.cc ${_k}/conv_wide_dft_avx2.cc ${_k}/matmul_avx2.cc)
-  set(_avx512 ${_k}/conv_tall_avx512.cc ${_k}/conv_wide_avx512.cc ${_k}/conv_wide_dft_avx512.cc
+  set(_avx2 ${_k}/conv_tall_avx2.cc ${_k}/conv_wide_avx2.cc ${_k}/conv_dft_avx2.cc ${_k}/matmul_avx2.cc)
+  set(_avx512 ${_k}/conv_tall_avx512.cc ${_k}/conv_wide_avx512.cc ${_k}/conv_dft_avx512.cc
       ${_k}/matmul_avx512.cc)
   target_sources(chaarfm_engine PRIVATE ${_avx2} ${_avx512})
   if(MSVC)
@@ -57,7 +58,7 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64|i.86|x86" AND NOT EMSCRIPT
     set_source_files_properties(${_avx512} PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
   endif()
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64|ARM64" AND NOT EMSCRIPTEN)
-  target_sources(chaarfm_engine PRIVATE ${_k}/conv_tall_neon.cc ${_k}/conv_wide_neon.cc ${_k}/conv_wide_dft_neon.cc
+  target_sources(chaarfm_engine PRIVATE ${_k}/conv_tall_neon.cc ${_k}/conv_wide_neon.cc ${_k}/conv_dft_neon.cc
       ${_k}/matmul_neon.cc)
 endif()
 # WebAssembly (Emscripten, native/wasm/CMakeLists.txt): the SIMD128 family, -msimd128.

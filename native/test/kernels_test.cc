@@ -11,6 +11,7 @@
 #include "../src/kernels/batchnorm_f32.h"
 #include "../src/kernels/conv_f32.h"
 #include "../src/kernels/conv_tall_f32.h"
+#include "../src/kernels/conv_tall_dft.h"
 #include "../src/kernels/conv_wide_dft.h"
 #include "../src/kernels/conv_wide_f32.h"
 #include "../src/kernels/cpu_features.h"
@@ -505,6 +506,91 @@ TEST(conv_wide_dft_dispatch_and_plan) {
   // a copy of a plan starts empty, so it never hands out the original's transform
   WideDftPlan copy = plan;
   CHECK(copy.For(w.data(), W, kh, kw, co)->source == w.data());
+}
+
+// One variant of the FFT form of the tall kernel on MusiCNN's temporal shapes (187 frames, 128,
+// 64 and 32 taps, SAME padding) and others (a width that is no multiple of the lanes, an even
+// kernel height, a single row): against the double reference and the generic direct kernel by
+// normalised squared error; bit for bit whatever the channel split; the same bits as AVX-512.
+static void ConvTallDftVariant(const char* isa) {
+  const std::string why = Unavailable(isa);
+  if (!why.empty()) SKIP(why);
+  const TallDftFns fns = conv_tall_dft_variant_f32(isa);
+  CHECK(fns.forward != nullptr && fns.channels != nullptr);
+  if (!fns.forward) return;
+  const size_t shapes[][4] = {{96, 128, 51, 187}, {96, 64, 51, 187}, {96, 32, 51, 187}, {40, 9, 7, 37},
+                              {20, 64, 9, 50},    {7, 4, 3, 5},      {33, 3, 2, 1}};
+  std::vector<size_t> lengths;
+  for (auto& sh : shapes) {
+    const size_t W = sh[0], kh = sh[1], co = sh[2], T = sh[3];
+    Conv2DShape s{1, T, W, 1, kh, 1, co, (kh - 1) / 2, 0, T, W};
+    auto x = Random(T * W, 61, 0.f, 4.f), w = Random(kh * co, 62, -0.2f, 0.2f);
+    PooledConvRun run(x, w, s, 63);
+    const auto k = PrepareTallDft(w.data(), W, T, kh, co, s.pad_top);
+    lengths.push_back(k->n);
+    std::vector<float> spectra(TallDftSpectraSize(*k)), v(T * co), part(T * co), gen(T * co);
+    fns.forward(x.data(), *k, spectra.data());
+    fns.channels(spectra.data(), *k, run.ep, 0, co, v.data());
+    const size_t cut = co / 2;
+    fns.channels(spectra.data(), *k, run.ep, cut, co, part.data());
+    fns.channels(spectra.data(), *k, run.ep, 0, cut, part.data());
+    CHECK_MSG(BitEqual(part, v), isa << " tall fft channel split W=" << W << " kh=" << kh);
+    const size_t th = T + kh - 1;
+    std::vector<float> xpad(th * W, 0.f);
+    for (size_t t = 0; t < T; ++t) std::memcpy(&xpad[(t + s.pad_top) * W], &x[t * W], W * 4);
+    conv_tall_pool_generic_f32(xpad.data(), W, w.data(), kh, co, run.ep, 0, T, gen.data());
+    CHECK_MSG(Nse(v, gen) < kNseMax, isa << " tall fft vs generic W=" << W << " kh=" << kh << " nse=" << Nse(v, gen));
+    CHECK_MSG(Nse(v, run.ref) < kNseMax, isa << " tall fft vs reference W=" << W << " kh=" << kh << " nse=" << Nse(v, run.ref));
+    if (std::string(isa) != "avx512" && Unavailable("avx512").empty()) {
+      const TallDftFns f512 = conv_tall_dft_variant_f32("avx512");
+      std::vector<float> sp512(spectra.size()), v512(T * co);
+      f512.forward(x.data(), *k, sp512.data());
+      f512.channels(sp512.data(), *k, run.ep, 0, co, v512.data());
+      CHECK_MSG(BitEqual(v512, v), isa << " tall fft vs avx512 W=" << W << " kh=" << kh);
+    }
+  }
+  CHECK((lengths == std::vector<size_t>{256, 256, 256, 64, 128, 8, 4}));
+}
+
+TEST(conv_tall_dft_avx512_matches_generic_and_reference) { ConvTallDftVariant("avx512"); }
+TEST(conv_tall_dft_avx2_matches_generic_and_reference) { ConvTallDftVariant("avx2"); }
+TEST(conv_tall_dft_neon_matches_generic_and_reference) { ConvTallDftVariant("neon"); }
+
+// conv2d_f32 takes the FFT form of the tall kernel only with a plan, on a shape where it pays
+// (128 and 64 taps on 187 rows, not 32), when CpuIsa() has a variant; batches of images and
+// thread counts give the same bits.
+TEST(conv_tall_dft_dispatch_and_plan) {
+  CHECK(TallDftPays(187, 128) && TallDftPays(187, 64) && !TallDftPays(187, 32) && !TallDftPays(37, 9));
+  const size_t W = 96, kh = 64, co = 51, T = 187;
+  Conv2DShape s{3, T, W, 1, kh, 1, co, (kh - 1) / 2, 0, T, W};
+  auto x = Random(3 * T * W, 71, 0.f, 4.f), w = Random(kh * co, 72, -0.2f, 0.2f);
+  PooledConvRun run(x, w, s, 73);
+  TallDftPlan plan;
+  ConvEpilogue ep = run.ep;
+  ep.tall_dft = &plan;
+  std::vector<float> y(3 * T * co), y2(3 * T * co), want(3 * T * co);
+  conv2d_f32(x.data(), w.data(), y.data(), s, nullptr, true, &ep);
+  {
+    ThreadPool pool(2);
+    conv2d_f32(x.data(), w.data(), y2.data(), s, &pool, true, &ep);
+  }
+  CHECK(BitEqual(y, y2));
+  const auto k = plan.For(w.data(), W, T, kh, co, s.pad_top);
+  CHECK(plan.For(w.data(), W, T, kh, co, s.pad_top) == k);
+  const TallDftFns fns = conv_tall_dft_best_f32();
+  if (fns.forward) {
+    std::vector<float> spectra(TallDftSpectraSize(*k));
+    for (size_t n = 0; n < 3; ++n) {
+      fns.forward(x.data() + n * T * W, *k, spectra.data());
+      fns.channels(spectra.data(), *k, ep, 0, co, want.data() + n * T * co);
+    }
+    CHECK_MSG(BitEqual(y, want), "conv2d_f32 with a plan did not take the FFT form");
+    CHECK(!BitEqual(y, run.fast));
+  } else {
+    CHECK(BitEqual(y, run.fast));
+  }
+  CHECK(Nse(y, run.ref) < kNseMax);
+  CHECK(plan.For(w.data(), W, 100, kh, co, s.pad_top)->rows == 100);  // another image shape: remade
 }
 
 // The cap obeys CHAARFM_MAX_ISA and SetIsaCapForTesting, for every dispatching family.

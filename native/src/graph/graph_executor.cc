@@ -12,6 +12,7 @@
 
 #include "../kernels/batchnorm_f32.h"
 #include "../kernels/conv_f32.h"
+#include "../kernels/conv_tall_dft.h"
 #include "../kernels/conv_wide_dft.h"
 #include "graph_ops.h"
 
@@ -22,6 +23,7 @@ struct FusedEpilogue {
   ConvEpilogue ep;
   size_t pool_w = 0;
   WideDftPlan dft;  // the DFT form of a wide kernel's weights, made on first use (conv_wide_dft.h)
+  TallDftPlan tall_dft;  // the FFT form of a tall kernel's (conv_tall_dft.h)
 };
 
 namespace {
@@ -159,6 +161,7 @@ void GraphExecutor::FuseConvEpilogues() {
     }
     fe->ep.bias = fe->bias.data();
     fe->ep.dft = &fe->dft;
+    fe->ep.tall_dft = &fe->tall_dft;
     if (!fe->scale.empty()) { fe->ep.bn_scale = fe->scale.data(); fe->ep.bn_shift = fe->shift.data(); }
     // the fused steps are dropped; they no longer read their parameter slots
     std::vector<int> fused = {b};

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "batchnorm_f32.h"
+#include "conv_tall_dft.h"
 #include "conv_tall_f32.h"
 #include "conv_wide_dft.h"
 #include "conv_wide_f32.h"
@@ -91,6 +92,21 @@ void conv2d_f32(const float* x, const float* w, float* y, const Conv2DShape& s, 
   const size_t chunk_rows = ConvChunkRows(s.ow);
   const size_t chunks = (total + chunk_rows - 1) / chunk_rows;
   const bool tall = s.kw == 1 && s.c == 1 && s.ow == s.w && s.pad_left == 0 && s.kh > 1;
+  if (fast && tall && ep && ep->pool_width && ep->tall_dft && s.oh == s.h && TallDftPays(s.h, s.kh)) {
+    const TallDftFns fns = conv_tall_dft_best_f32();
+    if (fns.forward) {
+      // the FFT form: each image's spectra, then fixed groups of 8 channels (never by thread count)
+      const std::shared_ptr<const TallDftKernel> k = ep->tall_dft->For(w, s.w, s.h, s.kh, s.co, s.pad_top);
+      const size_t size = TallDftSpectraSize(*k), groups = (s.co + 7) / 8;
+      std::vector<float> spectra(s.n * size);
+      RunTasks(pool, s.n, [&](size_t n) { fns.forward(x + n * s.h * s.w, *k, spectra.data() + n * size); });
+      RunTasks(pool, s.n * groups, [&](size_t i) {
+        const size_t n = i / groups, o0 = (i % groups) * 8;
+        fns.channels(spectra.data() + n * size, *k, *ep, o0, std::min(o0 + 8, s.co), y + n * s.oh * s.co);
+      });
+      return;
+    }
+  }
   if (fast && tall && ep && ep->pool_width) {
     if (ConvTallFn fn = conv_tall_pool_best_f32(s.w, s.co)) {
       // direct SIMD kernel: time-padded copy per image, fixed blocks of 24 output rows

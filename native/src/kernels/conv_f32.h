@@ -12,6 +12,7 @@ namespace chaarfm {
 
 class ThreadPool;
 class WideDftPlan;
+class TallDftPlan;
 
 struct Conv2DShape {
   size_t n, h, w, c;        // input
@@ -37,6 +38,8 @@ struct ConvEpilogue {
   // The DFT form of the wide kernel (conv_wide_dft.h) for these weights, where it pays on the
   // shape and CpuIsa() has a variant; null: the direct kernels only.
   const WideDftPlan* dft = nullptr;
+  // The FFT form of the tall kernel (conv_tall_dft.h), likewise.
+  const TallDftPlan* tall_dft = nullptr;
 };
 
 // A fused MaxPool as the graph has it: window == stride == [1, pool_w] (0: none).

@@ -7,7 +7,9 @@
 // units with their own -m flags), NEON (arm64) and SIMD128 (wasm, wasm128_f32.h), chosen from
 // CpuIsa() (cpu_features.h, capped by CHAARFM_MAX_ISA).
 // Each output element is computed by the same instruction sequence wherever it lies, so row
-// ranges may be split across threads freely. Pure functions: thread-safe.
+// ranges may be split across threads freely. Pure functions: thread-safe. Where an FFT along
+// time pays (128 and 64 taps on MusiCNN's patches) and the caller gives a plan, conv2d_f32
+// takes conv_tall_dft.h instead.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The DFT form of the wide convolution: its transforms and the dispatch (see conv_wide_dft.h).
-// No arch flags here; the kernels are conv_wide_dft_<isa>.cc.
+// No arch flags here; the kernels are in conv_dft_<isa>.cc.
 #include "conv_wide_dft.h"
 
 #include <algorithm>
@@ -12,13 +12,13 @@ namespace chaarfm {
 
 #if CHAARFM_X86
 void conv_wide_dft_avx512_f32(const float* x, const WideDftKernel& k, const ConvEpilogue& ep, size_t t0, size_t t1,
-                              float* y);  // conv_wide_dft_avx512.cc
+                              float* y);  // conv_dft_avx512.cc
 void conv_wide_dft_avx2_f32(const float* x, const WideDftKernel& k, const ConvEpilogue& ep, size_t t0, size_t t1,
-                            float* y);  // conv_wide_dft_avx2.cc
+                            float* y);  // conv_dft_avx2.cc
 #endif
 #if CHAARFM_ARM64
 void conv_wide_dft_neon_f32(const float* x, const WideDftKernel& k, const ConvEpilogue& ep, size_t t0, size_t t1,
-                            float* y);  // conv_wide_dft_neon.cc
+                            float* y);  // conv_dft_neon.cc
 #endif
 
 namespace {

@@ -18,7 +18,7 @@
 // The transforms' coefficients are computed once per weight tensor (WideDftPlan) in double with
 // a sine/cosine of our own (octant reduction and a Taylor series: the same doubles on every
 // IEEE machine, whatever its libm), then rounded to float.
-// Variants: AVX-512F and AVX2+FMA (x86), NEON (arm64), one template (conv_wide_dft_impl.h)
+// Variants: AVX-512F and AVX2+FMA (x86), NEON (arm64) in conv_dft_<isa>.cc, one template (conv_wide_dft_impl.h)
 // over each ISA's vector type; no generic or wasm128 variant (those keep the direct kernels,
 // so the generic engine stays the reference and the SIMD128 module keeps its bits).
 #pragma once

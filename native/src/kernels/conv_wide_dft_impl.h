@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The DFT form of the wide convolution (conv_wide_dft.h), written once over an ISA's vector
-// type. Included only by conv_wide_dft_<isa>.cc, each with its own flags and a traits struct S:
+// type. Included only by conv_dft_<isa>.cc, each with its own flags and a traits struct S:
 //   S::V, S::kLanes, Zero(), Load(p), Store(p, v), Bcast(x), Fma(a, b, c) = a*b + c (fused),
 //   Fnma(a, b, c) = c - a*b (fused), Add, Sub, Mul, Max, MaxWhere(m, a, mask) = lanes of mask (all
 //   ones / 0 words) ? max(a, m) : m, ReduceMax(v), and the blockings kRows (stage A rows) and

@@ -7,7 +7,8 @@
 // in place, HWIO), register-blocked over pixels. Variants: generic C++ (the reference of the
 // tests), AVX2+FMA and AVX-512F (x86, own compilation units with their own -m flags) and NEON
 // (arm64) and SIMD128 (wasm, wasm128_f32.h), chosen from CpuIsa() (cpu_features.h, capped by CHAARFM_MAX_ISA); when none takes
-// the shape, conv2d_f32 keeps im2col + GEMM.
+// the shape, conv2d_f32 keeps im2col + GEMM. Where a DFT along the frequency axis pays (both
+// MusiCNN timbral shapes) and the caller gives a plan, conv2d_f32 takes conv_wide_dft.h instead.
 // Each output element is computed by the same instruction sequence wherever it lies (its own
 // FMA chain over the taps in increasing order), so row ranges may be split across threads
 // freely and a row's value never depends on its neighbours. Pure functions: thread-safe.

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-// AVX2+FMA variant of the DFT form of the wide convolution (conv_wide_dft.h,
-// conv_wide_dft_impl.h); built with -mavx2 -mfma and only called after the CPU probe. 8 lanes,
+// AVX2+FMA variant of the DFT forms of the wide and tall convolutions (conv_wide_dft.h,
+// conv_tall_dft.h; one template each: conv_wide_dft_impl.h, conv_tall_dft_impl.h); built with -mavx2 -mfma and only called after the CPU probe. 8 lanes,
 // 16 registers: stage A on 4 rows at once (8 accumulators, 2 weight vectors, 2 broadcasts);
 // stage B blocks of 4 pixel vectors x 2 channels (32 pixels) or 2 x 4, 8 accumulators. Lane for
 // lane the AVX-512 variant's chains, so the same bits.
 #include <immintrin.h>
 
+#include "conv_tall_dft_impl.h"
 #include "conv_wide_dft_impl.h"
 
 namespace chaarfm {
@@ -46,5 +47,7 @@ void conv_wide_dft_avx2_f32(const float* x, const WideDftKernel& k, const ConvEp
                             float* y) {
   wide_dft::Kernel<Avx2>(x, k, ep, t0, t1, y);
 }
+
+TallDftFns conv_tall_dft_avx2_fns() { return tall_dft::Fns<Avx2>(); }
 
 }  // namespace chaarfm

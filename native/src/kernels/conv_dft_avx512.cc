@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
-// AVX-512F variant of the DFT form of the wide convolution (conv_wide_dft.h,
-// conv_wide_dft_impl.h); built with -mavx512f -mfma and only called after the CPU probe. 16
+// AVX-512F variant of the DFT forms of the wide and tall convolutions (conv_wide_dft.h,
+// conv_tall_dft.h; one template each: conv_wide_dft_impl.h, conv_tall_dft_impl.h); built with -mavx512f -mfma and only called after the CPU probe. 16
 // lanes; stage A on 4 rows at once (8 accumulators); stage B blocks of 4 pixel vectors x 4
 // channels (64 pixels: MusiCNN's 59) or 2 x 8 (32 pixels: its 30), 16 accumulators.
 #include <immintrin.h>
 
+#include "conv_tall_dft_impl.h"
 #include "conv_wide_dft_impl.h"
 
 namespace chaarfm {
@@ -40,5 +41,7 @@ void conv_wide_dft_avx512_f32(const float* x, const WideDftKernel& k, const Conv
                               float* y) {
   wide_dft::Kernel<Avx512>(x, k, ep, t0, t1, y);
 }
+
+TallDftFns conv_tall_dft_avx512_fns() { return tall_dft::Fns<Avx512>(); }
 
 }  // namespace chaarfm

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
-// NEON (arm64 AdvSIMD) variant of the DFT form of the wide convolution (conv_wide_dft.h,
-// conv_wide_dft_impl.h). 4 lanes, 32 registers: stage A on 4 rows at once; stage B blocks of
+// NEON (arm64 AdvSIMD) variant of the DFT forms of the wide and tall convolutions (conv_wide_dft.h,
+// conv_tall_dft.h; one template each: conv_wide_dft_impl.h, conv_tall_dft_impl.h). 4 lanes, 32 registers: stage A on 4 rows at once; stage B blocks of
 // 4 pixel vectors x 4 channels (16 pixels a pass), 16 accumulators. Lane for lane the x86
 // variants' chains (vfmaq_f32 / vfmsq_f32 are fused like FMA3).
 #include <arm_neon.h>
 
+#include "conv_tall_dft_impl.h"
 #include "conv_wide_dft_impl.h"
 
 namespace chaarfm {
@@ -37,5 +38,7 @@ void conv_wide_dft_neon_f32(const float* x, const WideDftKernel& k, const ConvEp
                             float* y) {
   wide_dft::Kernel<Neon>(x, k, ep, t0, t1, y);
 }
+
+TallDftFns conv_tall_dft_neon_fns() { return tall_dft::Fns<Neon>(); }
 
 }  // namespace chaarfm
