@@ -9,7 +9,7 @@
 // real and imaginary parts), radix 2, in place, with the columns f in the lanes: no shuffles.
 // Per column and channel that is about 4 (N/2 + 1) multiply-adds for the spectra and
 // 5 N log2(N/2) / 2 for the inverse, against T kh tap by tap: on MusiCNN's 187-frame patches
-// (N = 256), 4.4x fewer operations for 128 taps, 2.2x for 64; 32 taps stay direct.
+// (N = 256), about 4x fewer operations for 128 taps, 2x for 64; 32 taps stay direct.
 // Not the direct kernels' arithmetic: within float rounding of them (tests: normalised squared
 // error against the generic kernel and a double reference), never their bits. Each output
 // element is the same instruction sequence whatever the channel range or thread of its call,
