@@ -89,12 +89,11 @@ std::shared_ptr<const TallDftKernel> PrepareTallDft(const float* w, size_t width
 
 std::shared_ptr<const TallDftKernel> TallDftPlan::For(const float* w, size_t width, size_t rows, size_t kh, size_t co,
                                                       size_t pad_top) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  const TallDftKernel* k = kernel_.get();
-  if (!k || k->source != w || k->width != width || k->rows != rows || k->kh != kh || k->co != co ||
-      k->pad_top != pad_top)
-    kernel_ = PrepareTallDft(w, width, rows, kh, co, pad_top);
-  return kernel_;
+  return Get(
+      [&](const TallDftKernel& k) {
+        return k.source == w && k.width == width && k.rows == rows && k.kh == kh && k.co == co && k.pad_top == pad_top;
+      },
+      [&] { return PrepareTallDft(w, width, rows, kh, co, pad_top); });
 }
 
 size_t TallDftSpectraSize(const TallDftKernel& k) { return (k.half + 1) * 2 * k.width_pad; }

@@ -21,8 +21,9 @@
 
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <vector>
+
+#include "dft_plan.h"
 
 namespace chaarfm {
 
@@ -46,18 +47,11 @@ std::shared_ptr<const TallDftKernel> PrepareTallDft(const float* w, size_t width
                                                     size_t pad_top);
 
 // As WideDftPlan (conv_wide_dft.h), for a tall kernel: made on first use, remade for other
-// weights or another image shape; a copy starts empty. Thread-safe.
-class TallDftPlan {
+// weights or another image shape (dft_plan.h).
+class TallDftPlan : public DftPlan<TallDftKernel> {
  public:
-  TallDftPlan() = default;
-  TallDftPlan(const TallDftPlan&) {}
-  TallDftPlan& operator=(const TallDftPlan&) { return *this; }
   std::shared_ptr<const TallDftKernel> For(const float* w, size_t width, size_t rows, size_t kh, size_t co,
                                            size_t pad_top) const;
-
- private:
-  mutable std::mutex mu_;
-  mutable std::shared_ptr<const TallDftKernel> kernel_;
 };
 
 // The spectra of one image x[rows][width] (all columns): X[k][re/im][width_pad], k <= n/2, in

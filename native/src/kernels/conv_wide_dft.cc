@@ -163,11 +163,8 @@ std::shared_ptr<const WideDftKernel> PrepareWideDft(const float* w, size_t width
 
 std::shared_ptr<const WideDftKernel> WideDftPlan::For(const float* w, size_t width, size_t kh, size_t kw,
                                                       size_t co) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  const WideDftKernel* k = kernel_.get();
-  if (!k || k->source != w || k->width != width || k->kh != kh || k->kw != kw || k->co != co)
-    kernel_ = PrepareWideDft(w, width, kh, kw, co);
-  return kernel_;
+  return Get([&](const WideDftKernel& k) { return k.source == w && k.width == width && k.kh == kh && k.kw == kw && k.co == co; },
+             [&] { return PrepareWideDft(w, width, kh, kw, co); });
 }
 
 bool WideDftPays(size_t width, size_t kh, size_t kw) {

@@ -25,8 +25,9 @@
 
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <vector>
+
+#include "dft_plan.h"
 
 namespace chaarfm {
 
@@ -70,18 +71,10 @@ std::shared_ptr<const WideDftKernel> PrepareWideDft(const float* w, size_t width
 
 // Owned beside the weights it transforms (the graph executor's fused Conv2D, a timbral branch of
 // the overlap reuse): the kernel for the first width it is asked for, remade if it is asked for
-// another width or other weights. Thread-safe. A copy starts empty (it belongs to the copy's
-// weights, which live elsewhere).
-class WideDftPlan {
+// another width or other weights (dft_plan.h: thread-safe, a copy starts empty).
+class WideDftPlan : public DftPlan<WideDftKernel> {
  public:
-  WideDftPlan() = default;
-  WideDftPlan(const WideDftPlan&) {}
-  WideDftPlan& operator=(const WideDftPlan&) { return *this; }
   std::shared_ptr<const WideDftKernel> For(const float* w, size_t width, size_t kh, size_t kw, size_t co) const;
-
- private:
-  mutable std::mutex mu_;
-  mutable std::shared_ptr<const WideDftKernel> kernel_;
 };
 
 // Rows [t0, t1) of the pooled output y[t][co] from input rows x[t1 + kh - 1][width].
