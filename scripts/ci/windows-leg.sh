@@ -44,9 +44,9 @@ node native/scripts/prebuild.mjs --target win32-x64 >"$work/prebuild.log" 2>&1 |
 tail -n 1 "$work/prebuild.log"
 node native/scripts/build-ffmpeg.mjs --platform win32 --arch x64 >"$work/ffmpeg.log" 2>&1 || { tail -n 40 "$work/ffmpeg.log"; fail "ffmpeg build"; }
 grep '^build-ffmpeg: ' "$work/ffmpeg.log"
-engine_test=build-win32-x64/Release/chaarfm_engine_test.exe
+engine_test=$PWD/build-win32-x64/Release/chaarfm_engine_test.exe
 [ -f "$engine_test" ] || fail "$engine_test was not built"
-resample_test=build-win32-x64/Release/chaarfm_resample_test.exe
+resample_test=$PWD/build-win32-x64/Release/chaarfm_resample_test.exe
 [ -f "$resample_test" ] || fail "$resample_test was not built"
 
 # ---- 2. the shipped executable (Node 22) -------------------------------------------------------
@@ -79,6 +79,7 @@ export CHAARFM_FFMPEG=$(winpath "$work/tools/ffmpeg.exe")
 # ---- 4. the native tests of test-prebuild.mjs through node.exe --------------------------------
 say "native tests on prebuilds/win32-x64 through node.exe"
 fixtures=${CHAARFM_ESSENTIA_FIXTURES:-$(cd .. && pwd)/shared/fixtures/essentia-regression}
+fixtures=$(cd "$fixtures" && pwd)
 s=$SECONDS
 CHAARFM_ENGINE_TEST=$(winpath "$engine_test") CHAARFM_RESAMPLE_TEST=$(winpath "$resample_test") CHAARFM_ESSENTIA_FIXTURES=$(winpath "$fixtures") \
   winrun 1500 "$work/native-tests.out" "$work/native-tests.err" "$win_node" scripts/test-prebuild.mjs --native-only --exclude native-embedder || fail "native tests under Wine"
@@ -92,7 +93,7 @@ grep -q '^# fail 0' "$work/native-tests.out" || fail "native tests under Wine"
 # slowest native file under Wine (about 10 min at load 10 on 2 cores; 15 of 15 passed 2026-12-01)
 s=$SECONDS
 native_embedder() {
-  CHAARFM_NATIVE_ADDON=$(winpath prebuilds/win32-x64/chaarfm.napi.node) CHAARFM_REQUIRE_NATIVE=1 CHAARFM_ESSENTIA_FIXTURES=$(winpath "$fixtures") \
+  CHAARFM_NATIVE_ADDON=$(winpath "$PWD/prebuilds/win32-x64/chaarfm.napi.node") CHAARFM_REQUIRE_NATIVE=1 CHAARFM_ESSENTIA_FIXTURES=$(winpath "$fixtures") \
     winrun 1200 "$work/native-embedder.out" "$work/native-embedder.err" "$win_node" --test --test-concurrency=1 dist/test/native-embedder.test.js
 }
 # node.exe under Wine has failed at exit after every test had passed: on 2026-12-02 it crashed

@@ -5,12 +5,20 @@
 #   - WINEDEBUG=-all (Wine's own diagnostics are noise here);
 #   - winrun SECONDS OUT ERR PROGRAM ARGS...: runs a Windows program with a timeout (Wine can hang)
 #     and its output in files (node.exe under Wine cannot write to a Unix pipe);
-#   - winpath PATH: the Windows path (Z:\...) of a Unix path, for arguments and variables.
+#   - winpath PATH: the Windows path (Z:\...) of an absolute Unix path, for arguments and
+#     variables. Worked out here from the prefix's z: drive (a link to /, checked by wine_init),
+#     not asked of `winepath`: the clean-clone run of 85de1ae got an empty answer from it for one
+#     file among six (the leg then ran `vectorize ""`), and a Wine call per path costs ~1 s.
 export WINEPREFIX=${WINEPREFIX:-${CHAARFM_CI_TOOLS:-/opt/chaarfm-ci}/wineprefix}
 export WINEDEBUG=-all
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
 
-winpath() { timeout 60 winepath -w "$1" 2>/dev/null; }
+winpath() {
+  case $1 in
+    /*) printf 'Z:%s\n' "${1//\//\\}" ;;
+    *) echo "wine-env: winpath needs an absolute path, not '$1'" >&2; return 1 ;;
+  esac
+}
 
 winrun() {
   local secs=$1 out=$2 err=$3
@@ -24,6 +32,10 @@ wine_init() {
     timeout -k 10 300 wineboot --init >/dev/null 2>&1
     timeout -k 10 120 winecfg /v win10 >/dev/null 2>&1
     touch "$WINEPREFIX/.chaarfm-win10"
+  fi
+  if [ "$(readlink "$WINEPREFIX/dosdevices/z:")" != / ]; then
+    echo "wine-env: the Wine prefix's z: drive is not a link to / (winpath relies on it)" >&2
+    return 1
   fi
   local v
   v=$(timeout 60 wine reg query 'HKLM\Software\Microsoft\Windows NT\CurrentVersion' /v CurrentVersion 2>/dev/null | tr -d '\r' | awk '$1 == "CurrentVersion" {print $3}')
